@@ -1,0 +1,58 @@
+//! The Store conformance suite on the embedded (redb) adapter, plus durability across a
+//! reopen.
+#![cfg(all(feature = "conformance", feature = "embedded"))]
+
+use std::sync::Arc;
+
+use omnicanal_shared::clock::ManualClock;
+use omnicanal_shared::store::conformance::run_all;
+use omnicanal_shared::store::embedded::EmbeddedStore;
+use omnicanal_shared::store::{GSI1PK, GSI1SK, Item, Key, PK, Query, SK, Store, WriteOp, s};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("omnicanal-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_store_conforms() {
+    let dir = temp_dir("conformance");
+    let clock = ManualClock::new(time::OffsetDateTime::now_utc());
+    let store = EmbeddedStore::open(&dir, Arc::new(clock.clone())).expect("open");
+    run_all(&store, &clock).await;
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn writes_survive_a_reopen_and_failed_batches_leave_no_trace() {
+    let dir = temp_dir("reopen");
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+    let item = |sk: &str| -> Item {
+        [(PK, s("P")), (SK, s(sk)), (GSI1PK, s("G")), (GSI1SK, s(sk))]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect()
+    };
+    {
+        let store = EmbeddedStore::open(&dir, clock.clone()).expect("open");
+        let ops =
+            vec![WriteOp::Put { item: item("a"), condition: None }, WriteOp::Put { item: item("b"), condition: None }];
+        store.transact(ops).await.expect("write");
+        let refused = vec![
+            WriteOp::Put { item: item("c"), condition: None },
+            WriteOp::Put { item: item("a"), condition: Some(omnicanal_shared::store::Condition::NotExists) },
+        ];
+        assert!(store.transact(refused).await.is_err());
+        store.transact(vec![WriteOp::Delete { key: Key::new("P", "b"), condition: None }]).await.expect("delete");
+    }
+    let store = EmbeddedStore::open(&dir, clock).expect("reopen");
+    assert!(store.get(&Key::new("P", "a")).await.expect("get").is_some());
+    assert!(store.get(&Key::new("P", "b")).await.expect("get").is_none(), "delete persisted");
+    assert!(store.get(&Key::new("P", "c")).await.expect("get").is_none(), "refused batch persisted nothing");
+    let page = store.query(&Query::gsi1("G", 10)).await.expect("gsi");
+    assert_eq!(page.items.len(), 1, "the index is rebuilt on open");
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}

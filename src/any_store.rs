@@ -1,0 +1,45 @@
+//! The local server picks its Store adapter at start-up (`OMNICANAL_STORE`); this enum lets
+//! the handlers stay generic over one concrete type, so their futures stay `Send`.
+
+use omnicanal_shared::store::embedded::EmbeddedStore;
+use omnicanal_shared::store::memory::MemoryStore;
+use omnicanal_shared::store::{Item, Key, Page, Query, Store, StoreError, WriteOp};
+
+/// One of the adapters the local server can use.
+#[derive(Clone)]
+pub enum AnyStore {
+    /// The durable file-backed store.
+    Embedded(EmbeddedStore),
+    /// In memory.
+    Memory(MemoryStore),
+}
+
+impl Store for AnyStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        match self {
+            Self::Embedded(store) => store.get(key).await,
+            Self::Memory(store) => store.get(key).await,
+        }
+    }
+
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        match self {
+            Self::Embedded(store) => store.batch_get(keys).await,
+            Self::Memory(store) => store.batch_get(keys).await,
+        }
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        match self {
+            Self::Embedded(store) => store.query(query).await,
+            Self::Memory(store) => store.query(query).await,
+        }
+    }
+
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        match self {
+            Self::Embedded(store) => store.transact(ops).await,
+            Self::Memory(store) => store.transact(ops).await,
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! `omnicanal`: the local server and the devops commands.
+//!
+//! `cargo run` (or `omnicanal serve`) serves all four functions on one port over the embedded
+//! store; `omnicanal token` prints a development token for the configured key.
+
+mod any_store;
+mod dev_secret;
+mod logging;
+mod server;
+mod token;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Omnichannel retail backend: cart, stock, offers and loyalty on one table.
+#[derive(Debug, Parser)]
+#[command(name = "omnicanal", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve all four functions on OMNICANAL_ADDR (the default command).
+    Serve,
+    /// Print a token signed with the configured HS256 secret (or the local server's
+    /// generated one), so you can curl the API.
+    Token(token::TokenArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => server::run(),
+        Command::Token(args) => token::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("omnicanal: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

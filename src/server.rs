@@ -1,0 +1,136 @@
+//! `omnicanal serve`: all four functions on one port, over the store `OMNICANAL_STORE` names.
+//!
+//! The server only converts requests and answers and routes by prefix; everything else (auth,
+//! limits, problem JSON, idempotency) is the functions' shared pipeline, as on Lambda and
+//! Workers. It stops gracefully on SIGTERM and Ctrl-C: in-flight requests finish first.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt as _;
+use omnicanal_shared::auth::Authenticator;
+use omnicanal_shared::clock::{SharedClock, SystemClock};
+use omnicanal_shared::config::{Config, StoreKind};
+use omnicanal_shared::http::{BODY_LIMIT, Env};
+use omnicanal_shared::store::embedded::EmbeddedStore;
+use omnicanal_shared::store::memory::MemoryStore;
+
+use crate::any_store::AnyStore;
+use crate::dev_secret::{self, KeySource};
+
+type App = Arc<Env<AnyStore>>;
+
+/// Parses the configuration, builds the environment once and serves until a signal.
+pub fn run() -> Result<(), String> {
+    crate::logging::init();
+    let mut config = Config::from_env().map_err(|e| e.to_string())?;
+    match dev_secret::ensure(&mut config)? {
+        KeySource::Configured => {}
+        KeySource::DevFile(path) => tracing::info!(path = %path.display(), "using the development JWT secret"),
+        KeySource::CreatedDevFile(path) => tracing::warn!(
+            path = %path.display(),
+            "no OMNICANAL_JWT_SECRET configured: created a development secret; mint tokens with `omnicanal token`"
+        ),
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the runtime: {e}"))?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let store = match config.store {
+        StoreKind::Embedded => {
+            AnyStore::Embedded(EmbeddedStore::open(&config.data_dir, clock.clone()).map_err(|e| e.to_string())?)
+        }
+        StoreKind::Memory => AnyStore::Memory(MemoryStore::new(clock.clone())),
+        StoreKind::DynamoDb => return Err("OMNICANAL_STORE=dynamodb is not available yet in this build".to_owned()),
+    };
+    let auth = Authenticator::new(&config.jwt).map_err(|e| e.to_string())?;
+    let listener =
+        tokio::net::TcpListener::bind(&config.addr).await.map_err(|e| format!("binding {}: {e}", config.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(
+        addr = %addr,
+        store = ?config.store,
+        data_dir = %config.data_dir.display(),
+        "listening"
+    );
+    let app: App = Arc::new(Env { store, clock, config, auth });
+    let router = axum::Router::new().fallback(route).with_state(app);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("serving: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Hands the request to the function owning its prefix.
+async fn route(
+    axum::extract::State(app): axum::extract::State<App>,
+    request: http::Request<Body>,
+) -> http::Response<Body> {
+    let (parts, body) = request.into_parts();
+    let body = read_capped(body, BODY_LIMIT + 1).await;
+    let request = http::Request::from_parts(parts, body);
+    let env = app.as_ref();
+    let response = match first_segment(request.uri().path()) {
+        "cart" => omnicanal_cart::handle(request, env).await,
+        "stock" => omnicanal_stock::handle(request, env).await,
+        "offers" => omnicanal_offers::handle(request, env).await,
+        "loyalty" => omnicanal_loyalty::handle(request, env).await,
+        _ => omnicanal_shared::http::unrouted(request, env).await,
+    };
+    response.map(Body::from)
+}
+
+fn first_segment(path: &str) -> &str {
+    path.trim_start_matches('/').split('/').next().unwrap_or("")
+}
+
+/// Reads at most `cap` bytes of the body: enough for the pipeline to see that an oversized
+/// body is over the limit (and answer 413) without buffering all of it.
+async fn read_capped(mut body: Body, cap: usize) -> Bytes {
+    let mut buf = BytesMut::new();
+    while buf.len() < cap {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    let room = cap - buf.len();
+                    buf.extend_from_slice(&data[..data.len().min(room)]);
+                }
+            }
+            // A broken upload is answered like an empty one; the client is gone anyway.
+            Some(Err(_)) | None => break,
+        }
+    }
+    buf.freeze()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
