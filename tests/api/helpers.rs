@@ -1,0 +1,152 @@
+//! Starting the real binary and talking to it.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use omnicanal_shared::auth::{Role, mint_hs256};
+
+/// The HS256 secret every test server verifies with.
+pub const SECRET: &str = "black-box-test-secret-0123456789abcdef";
+/// The issuer test servers require.
+pub const ISSUER: &str = "https://id.omnicanal.test";
+/// The audience test servers require.
+pub const AUDIENCE: &str = "omnicanal-api";
+/// The origin test servers allow for CORS.
+pub const ORIGIN: &str = "https://shop.omnicanal.test";
+
+/// A running `omnicanal serve`, stopped when dropped.
+pub struct TestServer {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Every log line the server printed so far.
+    pub logs: Arc<Mutex<Vec<String>>>,
+    /// The data dir (embedded store and dev secret).
+    pub data_dir: PathBuf,
+    /// A client for it.
+    pub client: reqwest::Client,
+}
+
+/// A fresh, unique scratch directory under the system temp dir.
+pub fn scratch_dir() -> PathBuf {
+    let suffix = omnicanal_shared::random::token().unwrap_or_else(|_| format!("{}", std::process::id()));
+    std::env::temp_dir().join(format!("omnicanal-test-{suffix}"))
+}
+
+impl TestServer {
+    /// Starts a server with the test key, issuer, audience and CORS origin.
+    pub fn start() -> Self {
+        Self::start_in(scratch_dir(), &[])
+    }
+
+    /// Starts a server on `data_dir` with extra environment variables.
+    pub fn start_in(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
+        let store = std::env::var("OMNICANAL_TEST_STORE").unwrap_or_else(|_| "embedded".to_owned());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_omnicanal"));
+        command
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("OMNICANAL_ADDR", "127.0.0.1:0")
+            .env("OMNICANAL_STORE", store)
+            .env("OMNICANAL_DATA_DIR", &data_dir)
+            .env("OMNICANAL_JWT_SECRET", SECRET)
+            .env("OMNICANAL_JWT_ISSUER", ISSUER)
+            .env("OMNICANAL_JWT_AUDIENCE", AUDIENCE)
+            .env("OMNICANAL_CORS_ORIGINS", ORIGIN)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (name, value) in extra_env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("the omnicanal binary starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            // Keep draining stdout for the server's whole life, or it would block on a full pipe.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line)
+                    && event["message"] == "listening"
+                {
+                    let _ = addr_tx.send(event["addr"].as_str().unwrap_or_default().to_owned());
+                }
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server logs `listening` with its address within 30 s");
+        Self { child, base: format!("http://{addr}"), logs, data_dir, client: reqwest::Client::new() }
+    }
+
+    /// The URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A valid token for `sub` with `roles`, signed with the test secret.
+    pub fn token(&self, sub: &str, roles: &[Role]) -> String {
+        token_with(SECRET, sub, roles, Some(ISSUER), Some(AUDIENCE), 0, 3600)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        assert!(sent.success(), "SIGTERM delivered");
+        let status = self.child.wait().expect("the server exits");
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Now, in epoch seconds (tests run natively, where the system clock is fine).
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A token with every knob: secret, issuer, audience, issue time offset and lifetime.
+pub fn token_with(
+    secret: &str,
+    sub: &str,
+    roles: &[Role],
+    issuer: Option<&str>,
+    audience: Option<&str>,
+    offset_secs: i64,
+    ttl_secs: i64,
+) -> String {
+    mint_hs256(secret.as_bytes(), sub, roles, issuer, audience, now() + offset_secs, ttl_secs)
+        .expect("test token mints")
+}
+
+/// The body of a response as JSON, asserting the content type it must carry.
+pub async fn problem(response: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status for {code}");
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert_eq!(content_type, "application/problem+json", "problem media type for {code}");
+    let request_id =
+        response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let body: serde_json::Value = response.json().await.expect("problem JSON body");
+    assert_eq!(body["code"], code, "code in {body}");
+    assert_eq!(body["status"], status, "status member in {body}");
+    assert_eq!(body["type"], format!("/problems/{code}"));
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "title in {body}");
+    assert_eq!(body["request_id"], request_id.as_str(), "request id in body and header");
+    assert!(body["errors"].is_array(), "errors array in {body}");
+    body
+}

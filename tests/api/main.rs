@@ -1,0 +1,12 @@
+//! Black-box tests: the real `omnicanal` binary on a free port, driven over HTTP.
+//!
+//! The store under the server is `OMNICANAL_TEST_STORE` (`embedded` by default; the test
+//! script runs the suite again with `dynamodb`).
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod health;
+mod server;
+mod stock_items;

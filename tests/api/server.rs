@@ -1,0 +1,103 @@
+//! The process: graceful shutdown, durability of the embedded store, the dev secret and the
+//! `token` command.
+
+use std::process::Command;
+
+use omnicanal_shared::auth::Role;
+use serde_json::json;
+
+use crate::helpers::{TestServer, scratch_dir};
+
+fn embedded() -> bool {
+    std::env::var("OMNICANAL_TEST_STORE").map_or(true, |store| store == "embedded")
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let server = TestServer::start();
+    let response = server.client.get(server.url("/cart/health")).send().await.expect("request");
+    assert_eq!(response.status(), 200);
+    let status = server.terminate();
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+}
+
+#[tokio::test]
+async fn the_embedded_store_survives_a_restart() {
+    if !embedded() {
+        return;
+    }
+    let dir = scratch_dir();
+    let server = TestServer::start_in(dir.clone(), &[]);
+    let staff = server.token("staff-1", &[Role::Staff]);
+    let body = json!({"name": "Lamp", "category": "home", "price": {"amount": 4500, "currency": "EUR"}});
+    let created = server
+        .client
+        .put(server.url("/stock/items/LAMP-1"))
+        .bearer_auth(&staff)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(created.status(), 201);
+    // Stop gracefully (keeping the directory), then start again on the same data dir.
+    assert!(server.terminate().success());
+    let again = TestServer::start_in(dir, &[]);
+    let read = again.client.get(again.url("/stock/items/LAMP-1")).send().await.expect("request");
+    assert_eq!(read.status(), 200);
+    let read: serde_json::Value = read.json().await.expect("json");
+    assert_eq!(read["name"], "Lamp");
+}
+
+#[tokio::test]
+async fn without_a_secret_the_server_creates_one_and_token_uses_it() {
+    let dir = scratch_dir();
+    // An empty value counts as unset: the server must create its development secret.
+    let server = TestServer::start_in(
+        dir.clone(),
+        &[("OMNICANAL_JWT_SECRET", ""), ("OMNICANAL_JWT_ISSUER", ""), ("OMNICANAL_JWT_AUDIENCE", "")],
+    );
+    assert!(dir.join("jwt-secret").is_file(), "the dev secret is created in the data dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_omnicanal"))
+        .args(["token", "--sub", "staff-9", "--roles", "staff"])
+        .env_clear()
+        .env("OMNICANAL_DATA_DIR", &dir)
+        .output()
+        .expect("token runs");
+    assert!(output.status.success(), "token: {}", String::from_utf8_lossy(&output.stderr));
+    let token = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    let body = json!({"name": "Cup", "category": "kitchen", "price": {"amount": 500, "currency": "EUR"}});
+    let response = server
+        .client
+        .put(server.url("/stock/items/CUP-1"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 201);
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_omnicanal"))
+        .args(["token", "--sub", "x", "--roles", "wizard"])
+        .env_clear()
+        .env("OMNICANAL_DATA_DIR", &dir)
+        .output()
+        .expect("token runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown role"));
+}
+
+#[tokio::test]
+async fn bad_configuration_fails_fast_with_the_variable_named() {
+    let output = Command::new(env!("CARGO_BIN_EXE_omnicanal"))
+        .arg("serve")
+        .env_clear()
+        .env("OMNICANAL_STORE", "postgres")
+        .env("OMNICANAL_JWT_SECRET", "short")
+        .output()
+        .expect("serve runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("OMNICANAL_STORE"), "{stderr}");
+    assert!(stderr.contains("OMNICANAL_JWT_SECRET"), "{stderr}");
+}
