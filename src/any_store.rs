@@ -1,6 +1,7 @@
 //! The local server picks its Store adapter at start-up (`OMNICANAL_STORE`); this enum lets
 //! the handlers stay generic over one concrete type, so their futures stay `Send`.
 
+use omnicanal_shared::store::dynamo::sdk::SdkStore;
 use omnicanal_shared::store::embedded::EmbeddedStore;
 use omnicanal_shared::store::memory::MemoryStore;
 use omnicanal_shared::store::{Item, Key, Page, Query, Store, StoreError, WriteOp};
@@ -12,6 +13,8 @@ pub enum AnyStore {
     Embedded(EmbeddedStore),
     /// In memory.
     Memory(MemoryStore),
+    /// A DynamoDB table through the AWS SDK.
+    Dynamo(SdkStore),
 }
 
 impl Store for AnyStore {
@@ -19,6 +22,7 @@ impl Store for AnyStore {
         match self {
             Self::Embedded(store) => store.get(key).await,
             Self::Memory(store) => store.get(key).await,
+            Self::Dynamo(store) => store.get(key).await,
         }
     }
 
@@ -26,6 +30,7 @@ impl Store for AnyStore {
         match self {
             Self::Embedded(store) => store.batch_get(keys).await,
             Self::Memory(store) => store.batch_get(keys).await,
+            Self::Dynamo(store) => store.batch_get(keys).await,
         }
     }
 
@@ -33,6 +38,7 @@ impl Store for AnyStore {
         match self {
             Self::Embedded(store) => store.query(query).await,
             Self::Memory(store) => store.query(query).await,
+            Self::Dynamo(store) => store.query(query).await,
         }
     }
 
@@ -40,6 +46,7 @@ impl Store for AnyStore {
         match self {
             Self::Embedded(store) => store.transact(ops).await,
             Self::Memory(store) => store.transact(ops).await,
+            Self::Dynamo(store) => store.transact(ops).await,
         }
     }
 }

@@ -1,12 +1,14 @@
 //! `omnicanal`: the local server and the devops commands.
 //!
 //! `cargo run` (or `omnicanal serve`) serves all four functions on one port over the embedded
-//! store; `omnicanal token` prints a development token for the configured key.
+//! store; `omnicanal token` prints a development token for the configured key; `omnicanal table
+//! create` creates the DynamoDB table.
 
 mod any_store;
 mod dev_secret;
 mod logging;
 mod server;
+mod table;
 mod token;
 
 use std::process::ExitCode;
@@ -28,6 +30,9 @@ enum Command {
     /// Print a token signed with the configured HS256 secret (or the local server's
     /// generated one), so you can curl the API.
     Token(token::TokenArgs),
+    /// Manage the DynamoDB table.
+    #[command(subcommand)]
+    Table(table::TableCommand),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => server::run(),
         Command::Token(args) => token::run(&args),
+        Command::Table(command) => table::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

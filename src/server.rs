@@ -13,6 +13,7 @@ use omnicanal_shared::auth::Authenticator;
 use omnicanal_shared::clock::{SharedClock, SystemClock};
 use omnicanal_shared::config::{Config, StoreKind};
 use omnicanal_shared::http::{BODY_LIMIT, Env};
+use omnicanal_shared::store::dynamo::sdk::SdkStore;
 use omnicanal_shared::store::embedded::EmbeddedStore;
 use omnicanal_shared::store::memory::MemoryStore;
 
@@ -47,7 +48,9 @@ async fn serve(config: Config) -> Result<(), String> {
             AnyStore::Embedded(EmbeddedStore::open(&config.data_dir, clock.clone()).map_err(|e| e.to_string())?)
         }
         StoreKind::Memory => AnyStore::Memory(MemoryStore::new(clock.clone())),
-        StoreKind::DynamoDb => return Err("OMNICANAL_STORE=dynamodb is not available yet in this build".to_owned()),
+        StoreKind::DynamoDb => {
+            AnyStore::Dynamo(SdkStore::connect(&config.table, config.dynamodb_endpoint.as_deref(), clock.clone()).await)
+        }
     };
     let auth = Authenticator::new(&config.jwt).map_err(|e| e.to_string())?;
     let listener =

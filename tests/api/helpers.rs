@@ -51,7 +51,7 @@ impl TestServer {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("OMNICANAL_ADDR", "127.0.0.1:0")
-            .env("OMNICANAL_STORE", store)
+            .env("OMNICANAL_STORE", &store)
             .env("OMNICANAL_DATA_DIR", &data_dir)
             .env("OMNICANAL_JWT_SECRET", SECRET)
             .env("OMNICANAL_JWT_ISSUER", ISSUER)
@@ -60,6 +60,11 @@ impl TestServer {
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        if store == "dynamodb" {
+            for (name, value) in dynamodb_env(&data_dir) {
+                command.env(name, value);
+            }
+        }
         for (name, value) in extra_env {
             command.env(name, value);
         }
@@ -112,6 +117,32 @@ impl Drop for TestServer {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
+}
+
+/// With `OMNICANAL_TEST_STORE=dynamodb`: the environment that points a server at its own
+/// table on the test script's DynamoDB-compatible server, creating the table first (one
+/// table per data dir, so a restarted server finds its data and tests never share items).
+fn dynamodb_env(data_dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    let endpoint = std::env::var("OMNICANAL_TEST_DYNAMODB_ENDPOINT")
+        .expect("OMNICANAL_TEST_STORE=dynamodb needs OMNICANAL_TEST_DYNAMODB_ENDPOINT");
+    let dir_name = data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let env = vec![
+        ("OMNICANAL_DYNAMODB_ENDPOINT", endpoint),
+        ("OMNICANAL_TABLE", format!("api-{dir_name}")),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ];
+    let status = Command::new(env!("CARGO_BIN_EXE_omnicanal"))
+        .args(["table", "create"])
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::null())
+        .status()
+        .expect("omnicanal table create runs");
+    assert!(status.success(), "omnicanal table create succeeds");
+    env
 }
 
 /// Now, in epoch seconds (tests run natively, where the system clock is fine).

@@ -21,6 +21,7 @@
 //!   nothing follows: exactly DynamoDB's `Limit` and `LastEvaluatedKey`.
 
 pub mod cursor;
+pub mod dynamo;
 pub mod eval;
 pub mod size;
 pub mod validate;
