@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod cart;
 mod errors;
 mod health;
 mod server;

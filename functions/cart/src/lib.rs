@@ -1,11 +1,24 @@
 //! Cart sync: one cart across devices and channels (prefix `/cart`).
 //!
-//! This crate holds the routes; the cart features arrive with their own issue, so today it
-//! answers `GET /cart/health`.
+//! Anonymous carts are addressed by an unguessable id; a customer's carts are bound to their
+//! `sub`, with one active cart found again from any device. Offline devices send batches of
+//! operations that merge deterministically (see [`model`]); an anonymous cart is folded into
+//! the customer's at login. Keys and per-call costs are in [`record`].
+
+mod access;
+mod carts;
+mod lines;
+mod merge;
+pub mod model;
+pub mod record;
+mod repo;
+mod sync;
+mod view;
 
 use std::sync::LazyLock;
 
 use bytes::Bytes;
+use http::Method;
 use omnicanal_shared::error::ApiError;
 use omnicanal_shared::http::{self as pipeline, Call, Env, Routes};
 use omnicanal_shared::store::Store;
@@ -15,12 +28,33 @@ pub const PREFIX: &str = "/cart";
 
 /// What a request asks for (the health route is the pipeline's own).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Route {}
+enum Route {
+    Create,
+    Get,
+    Me,
+    PutLine,
+    DeleteLine,
+    Sync,
+    Merge,
+}
 
 static ROUTES: LazyLock<Routes<Route>> = LazyLock::new(|| {
-    Routes::new(PREFIX, &[])
-        // The table is a constant: a bad pattern fails every test, never a request.
-        .expect("the cart route table is valid")
+    Routes::new(
+        PREFIX,
+        &[
+            ("/cart/carts", &[(Method::POST, Route::Create)]),
+            ("/cart/carts/{cart_id}", &[(Method::GET, Route::Get)]),
+            ("/cart/me", &[(Method::GET, Route::Me)]),
+            (
+                "/cart/carts/{cart_id}/lines/{sku}",
+                &[(Method::PUT, Route::PutLine), (Method::DELETE, Route::DeleteLine)],
+            ),
+            ("/cart/carts/{cart_id}/sync", &[(Method::POST, Route::Sync)]),
+            ("/cart/carts/{cart_id}/merge", &[(Method::POST, Route::Merge)]),
+        ],
+    )
+    // The table is a constant: a bad pattern fails every test, never a request.
+    .expect("the cart route table is valid")
 });
 
 /// The function's one entry point, the same on every host.
@@ -28,6 +62,14 @@ pub async fn handle<S: Store>(request: http::Request<Bytes>, env: &Env<S>) -> ht
     pipeline::serve(request, env, &ROUTES, dispatch).await
 }
 
-async fn dispatch<S: Store>(_call: Call<'_, S>, route: Route) -> Result<http::Response<Bytes>, ApiError> {
-    match route {}
+async fn dispatch<S: Store>(call: Call<'_, S>, route: Route) -> Result<http::Response<Bytes>, ApiError> {
+    match route {
+        Route::Create => carts::create(&call).await,
+        Route::Get => carts::get(&call).await,
+        Route::Me => carts::me(&call).await,
+        Route::PutLine => lines::put(&call).await,
+        Route::DeleteLine => lines::delete(&call).await,
+        Route::Sync => sync::apply(&call).await,
+        Route::Merge => merge::merge(&call).await,
+    }
 }

@@ -1,0 +1,35 @@
+//! Who may touch a cart: anyone holding an anonymous cart's id (the id is the capability),
+//! and only its owner for a customer's cart.
+
+use omnicanal_shared::auth::{AuthError, Role};
+use omnicanal_shared::error::ApiError;
+use omnicanal_shared::http::Call;
+
+use crate::model::Cart;
+
+/// Refuses a caller who may not read or change `cart`: `401` without a token on a
+/// customer's cart, `403` with someone else's.
+pub fn authorize<S>(call: &Call<'_, S>, cart: &Cart) -> Result<(), ApiError> {
+    let Some(owner) = &cart.customer_id else {
+        // Still surface a bad token rather than silently ignoring it.
+        call.caller()?;
+        return Ok(());
+    };
+    match call.caller()? {
+        None => Err(ApiError::Unauthenticated(AuthError::Missing)),
+        Some(caller) if caller.has(Role::Customer) && &caller.sub == owner => Ok(()),
+        Some(_) => Err(ApiError::forbidden("this cart belongs to another customer")),
+    }
+}
+
+/// A cart id from the path, if it has the form we issue (22 URL-safe characters: 128 random
+/// bits). Anything else cannot name a cart.
+pub fn cart_id<S>(call: &Call<'_, S>, name: &str) -> Result<String, ApiError> {
+    let id = call.param(name)?;
+    if is_cart_id(id) { Ok(id.to_owned()) } else { Err(ApiError::not_found("no such cart")) }
+}
+
+/// Whether `id` has the form of a cart id.
+pub fn is_cart_id(id: &str) -> bool {
+    id.len() == 22 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

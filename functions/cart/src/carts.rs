@@ -1,0 +1,93 @@
+//! Creating and reading carts: `POST /cart/carts`, `GET /cart/carts/{cart_id}`, `GET /cart/me`.
+
+use bytes::Bytes;
+use http::StatusCode;
+use omnicanal_shared::auth::Role;
+use omnicanal_shared::clock::rfc3339;
+use omnicanal_shared::error::ApiError;
+use omnicanal_shared::http::Call;
+use omnicanal_shared::store::{Condition, Store, StoreError, WriteOp};
+use serde::Deserialize;
+
+use crate::access::{authorize, cart_id};
+use crate::model::{Cart, Status};
+use crate::record::{self, pointer_key};
+use crate::repo::{MAX_ATTEMPTS, expiry, load};
+use crate::view::respond;
+
+/// `POST /cart/carts` takes no fields; an empty body or `{}` are both fine.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {}
+
+fn new_id() -> Result<String, ApiError> {
+    omnicanal_shared::random::token().map_err(|e| ApiError::Internal(format!("random source: {e}")))
+}
+
+/// Creates an anonymous cart (`201`), or with a customer token returns the customer's
+/// active cart (`200`) or creates it (`201`).
+pub async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    if !call.body.is_empty() {
+        call.json::<CreateBody>()?;
+    }
+    let customer = call.caller()?.filter(|c| c.has(Role::Customer)).map(|c| c.sub.clone());
+    let now = rfc3339(call.now());
+    let Some(customer) = customer else {
+        let cart = Cart::new(new_id()?, None, &now, expiry(call, None));
+        call.env.store.transact(vec![record::put_if_version(&cart, None)?]).await?;
+        return respond(StatusCode::CREATED, &cart, None);
+    };
+    for _ in 0..MAX_ATTEMPTS {
+        let pointer = call.env.store.get(&pointer_key(&customer)).await?;
+        let previous = match pointer {
+            Some(item) => {
+                let id = record::pointer_cart_id(item)?;
+                if let Some(item) = call.env.store.get(&record::cart_key(&id)).await? {
+                    let cart = record::from_item(item)?;
+                    if cart.status == Status::Active {
+                        return respond(StatusCode::OK, &cart, None);
+                    }
+                }
+                Some(id)
+            }
+            None => None,
+        };
+        // No active cart: create one and point at it, both or neither.
+        let cart = Cart::new(new_id()?, Some(customer.clone()), &now, None);
+        let pointer_condition = match &previous {
+            Some(old) => Condition::eq("cart_id", omnicanal_shared::store::s(old.clone())),
+            None => Condition::NotExists,
+        };
+        let ops = vec![
+            record::put_if_version(&cart, None)?,
+            WriteOp::Put { item: record::pointer_item(&customer, &cart.cart_id)?, condition: Some(pointer_condition) },
+        ];
+        match call.env.store.transact(ops).await {
+            Ok(()) => return respond(StatusCode::CREATED, &cart, None),
+            // Another device created it meanwhile: answer with theirs.
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::Unavailable { retry_after_secs: 1 })
+}
+
+/// `GET /cart/carts/{cart_id}`: the cart with its `ETag`. Cost: 1 read.
+pub async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    let cart = load(&call.env.store, &cart_id(call, "cart_id")?).await?;
+    authorize(call, &cart)?;
+    respond(StatusCode::OK, &cart, None)
+}
+
+/// `GET /cart/me`: the customer's active cart, `404` if none. Cost: 2 reads.
+pub async fn me<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    let caller = call.require(&[Role::Customer])?;
+    let pointer = call.env.store.get(&pointer_key(&caller.sub)).await?;
+    let not_found = || ApiError::not_found("you have no active cart");
+    let id = record::pointer_cart_id(pointer.ok_or_else(not_found)?)?;
+    let cart = load(&call.env.store, &id).await.map_err(|_| not_found())?;
+    if cart.status != Status::Active {
+        return Err(not_found());
+    }
+    respond(StatusCode::OK, &cart, None)
+}

@@ -1,0 +1,64 @@
+//! `PUT` and `DELETE /cart/carts/{cart_id}/lines/{sku}`.
+
+use bytes::Bytes;
+use http::StatusCode;
+use omnicanal_shared::domain::Sku;
+use omnicanal_shared::error::{ApiError, FieldError};
+use omnicanal_shared::http::Call;
+use omnicanal_shared::store::Store;
+use serde::Deserialize;
+
+use crate::access::cart_id;
+use crate::model::{MAX_QTY, Write};
+use crate::repo::{now_ns, server_stamp, update};
+use crate::view::respond;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineBody {
+    qty: u32,
+}
+
+/// The SKU of the path.
+pub fn path_sku<S>(call: &Call<'_, S>) -> Result<Sku, ApiError> {
+    Sku::parse(call.param("sku")?).map_err(|message| ApiError::BadRequest {
+        code: "invalid_sku",
+        detail: format!("the SKU in the path {message}"),
+        errors: vec![FieldError::new("sku", message)],
+    })
+}
+
+/// Sets a line's quantity (`0` removes it). Cost: 1 read + 1 conditional put.
+pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    let id = cart_id(call, "cart_id")?;
+    let sku = path_sku(call)?;
+    let body: LineBody = call.json()?;
+    if body.qty > MAX_QTY {
+        return Err(ApiError::invalid("qty", format!("must be between 0 and {MAX_QTY}")));
+    }
+    set(call, &id, sku.as_str(), body.qty).await
+}
+
+/// Removes a line; removing an absent line changes nothing. Cost as for `put`.
+pub async fn delete<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    let id = cart_id(call, "cart_id")?;
+    let sku = path_sku(call)?;
+    set(call, &id, sku.as_str(), 0).await
+}
+
+async fn set<S: Store>(call: &Call<'_, S>, id: &str, sku: &str, qty: u32) -> Result<http::Response<Bytes>, ApiError> {
+    let updated_at = omnicanal_shared::clock::rfc3339(call.now());
+    let now = now_ns(call);
+    let channel = call.channel.to_string();
+    let (cart, ()) = update(call, id, |cart| {
+        let live = cart.lines.get(sku).filter(|l| !l.is_tombstone()).map(|l| l.qty);
+        if live == (qty > 0).then_some(qty) {
+            return Ok((false, ()));
+        }
+        let stamp = server_stamp(cart, sku, now);
+        cart.apply(Write { sku: sku.to_owned(), qty, stamp, channel: channel.clone() }, &updated_at);
+        Ok((true, ()))
+    })
+    .await?;
+    respond(StatusCode::OK, &cart, None)
+}

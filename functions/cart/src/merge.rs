@@ -1,0 +1,79 @@
+//! `POST /cart/carts/{cart_id}/merge`: folds a cart (the anonymous one a shopper filled before
+//! logging in) into the customer's cart, and closes it, in one transaction.
+
+use bytes::Bytes;
+use http::StatusCode;
+use omnicanal_shared::auth::Role;
+use omnicanal_shared::clock::rfc3339;
+use omnicanal_shared::error::ApiError;
+use omnicanal_shared::http::Call;
+use omnicanal_shared::store::{Store, StoreError};
+use serde::Deserialize;
+
+use crate::access::{cart_id, is_cart_id};
+use crate::model::{SERVER_DEVICE, Stamp, Status, Strategy, merge_writes};
+use crate::record::{cart_key, from_item, put_if_version};
+use crate::repo::{MAX_ATTEMPTS, expiry, now_ns, refusal};
+use crate::view::respond;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    source_cart_id: String,
+    strategy: Strategy,
+}
+
+/// Merges. Cost: 1 batch read of both carts + 1 transaction of two conditional puts; a
+/// retried merge (the source already merged into this cart) reads and changes nothing.
+pub async fn merge<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    let caller = call.require(&[Role::Customer])?.sub.clone();
+    let target_id = cart_id(call, "cart_id")?;
+    let body: MergeBody = call.json()?;
+    if !is_cart_id(&body.source_cart_id) || body.source_cart_id == target_id {
+        return Err(ApiError::invalid("source_cart_id", "must name another cart"));
+    }
+    for _ in 0..MAX_ATTEMPTS {
+        let found = call.env.store.batch_get(&[cart_key(&target_id), cart_key(&body.source_cart_id)]).await?;
+        let [Some(target), Some(source)] = <[_; 2]>::try_from(found).unwrap_or([None, None]) else {
+            return Err(ApiError::not_found("no such cart"));
+        };
+        let (target, source) = (from_item(target)?, from_item(source)?);
+        if target.customer_id.as_deref() != Some(caller.as_str()) {
+            return Err(ApiError::forbidden("merge into your own cart"));
+        }
+        if source.customer_id.as_deref().is_some_and(|owner| owner != caller) {
+            return Err(ApiError::forbidden("the source cart belongs to another customer"));
+        }
+        if source.status == Status::Merged && source.merged_into.as_deref() == Some(target_id.as_str()) {
+            // A retry of a merge that already happened.
+            return respond(StatusCode::OK, &target, None);
+        }
+        target.ensure_active().map_err(refusal)?;
+        source.ensure_active().map_err(refusal)?;
+
+        let now = now_ns(call);
+        let newest = target.lines.values().chain(source.lines.values()).map(|l| l.stamp.at_ns).max();
+        let stamp = Stamp { at_ns: now.max(newest.map_or(now, |n| n.saturating_add(1))), device: SERVER_DEVICE.into() };
+        let updated_at = rfc3339(call.now());
+        let mut merged = target.clone();
+        for write in merge_writes(&target, &source, body.strategy, &stamp, &call.channel.to_string()) {
+            merged.apply(write, &updated_at);
+        }
+        merged.settle().map_err(refusal)?;
+        merged.version = target.version + 1;
+        merged.updated_at = updated_at.clone();
+        merged.expires_at = expiry(call, merged.customer_id.as_deref());
+        let mut closed = source.clone();
+        closed.status = Status::Merged;
+        closed.merged_into = Some(target_id.clone());
+        closed.version = source.version + 1;
+        closed.updated_at = updated_at;
+        let ops = vec![put_if_version(&merged, Some(target.version))?, put_if_version(&closed, Some(source.version))?];
+        match call.env.store.transact(ops).await {
+            Ok(()) => return respond(StatusCode::OK, &merged, None),
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::Unavailable { retry_after_secs: 1 })
+}

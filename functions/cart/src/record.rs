@@ -1,0 +1,113 @@
+//! How carts live in the single table, and what each call costs.
+//!
+//! | item | key | attributes |
+//! |---|---|---|
+//! | a cart | `pk = CART#<cart_id>`, `sk = CART` | the [`Cart`] (lines as a map, tombstones included), `expires_at` (TTL, anonymous carts only) |
+//! | a customer's active cart | `pk = CUSTOMER#<sub>`, `sk = CART#ACTIVE` | `cart_id` |
+//!
+//! | API call | round trips, without a race |
+//! |---|---|
+//! | `POST /cart/carts` anonymous | 1 conditional put |
+//! | `POST /cart/carts` customer | 1 read of the pointer; then 1 read of the cart (`200`), or 1 transaction putting cart and pointer (`201`) |
+//! | `GET /cart/carts/{id}` | 1 read |
+//! | `GET /cart/me` | 2 reads (pointer, cart) |
+//! | `PUT`/`DELETE` a line, sync | 1 read + 1 conditional put (`version` check); a lost race repeats both |
+//! | merge | 2 reads (in one batch) + 1 transaction of 2 conditional puts |
+//!
+//! Every write of a cart is a put conditioned on the version it read, so two writers never
+//! overwrite each other: the loser re-reads and re-applies, or answers `412` under `If-Match`.
+
+use omnicanal_shared::store::{Condition, Item, Key, StoreError, WriteOp};
+use serde::{Deserialize, Serialize};
+
+use crate::model::Cart;
+
+/// The sort key of cart items.
+pub const CART_SK: &str = "CART";
+/// The sort key of the active-cart pointer.
+pub const ACTIVE_SK: &str = "CART#ACTIVE";
+
+/// The key of a cart.
+pub fn cart_key(cart_id: &str) -> Key {
+    Key::new(format!("CART#{cart_id}"), CART_SK)
+}
+
+/// The key of a customer's active-cart pointer.
+pub fn pointer_key(customer_id: &str) -> Key {
+    Key::new(format!("CUSTOMER#{customer_id}"), ACTIVE_SK)
+}
+
+#[derive(Serialize, Deserialize)]
+struct CartItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    cart: Cart,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PointerItem {
+    pk: String,
+    sk: String,
+    cart_id: String,
+}
+
+/// The item of a cart.
+pub fn to_item(cart: &Cart) -> Result<Item, StoreError> {
+    let key = cart_key(&cart.cart_id);
+    let stored = CartItem { pk: key.pk, sk: key.sk, cart: cart.clone() };
+    serde_dynamo::to_item(stored).map_err(|e| StoreError::Invalid(format!("cart mapping: {e}")))
+}
+
+/// A cart from its item.
+pub fn from_item(item: Item) -> Result<Cart, StoreError> {
+    serde_dynamo::from_item::<_, CartItem>(item)
+        .map(|stored| stored.cart)
+        .map_err(|e| StoreError::Unavailable(format!("corrupt cart record: {e}")))
+}
+
+/// The pointer item naming a customer's active cart.
+pub fn pointer_item(customer_id: &str, cart_id: &str) -> Result<Item, StoreError> {
+    let key = pointer_key(customer_id);
+    serde_dynamo::to_item(PointerItem { pk: key.pk, sk: key.sk, cart_id: cart_id.to_owned() })
+        .map_err(|e| StoreError::Invalid(format!("pointer mapping: {e}")))
+}
+
+/// The cart id a pointer names.
+pub fn pointer_cart_id(item: Item) -> Result<String, StoreError> {
+    serde_dynamo::from_item::<_, PointerItem>(item)
+        .map(|p| p.cart_id)
+        .map_err(|e| StoreError::Unavailable(format!("corrupt cart pointer: {e}")))
+}
+
+/// A put of `cart` that only applies if the stored cart still has `read_version` (or, for a
+/// new cart, if there is none).
+pub fn put_if_version(cart: &Cart, read_version: Option<u64>) -> Result<WriteOp, StoreError> {
+    let condition = match read_version {
+        Some(version) => Condition::version_equals(version),
+        None => Condition::NotExists,
+    };
+    Ok(WriteOp::Put { item: to_item(cart)?, condition: Some(condition) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Stamp, Write};
+
+    #[test]
+    fn a_cart_round_trips_with_its_ttl_attribute() {
+        let mut cart = Cart::new("abc".into(), None, "2026-11-22T10:00:00Z", Some(1_800_000_000));
+        cart.apply(
+            Write { sku: "A1".into(), qty: 2, stamp: Stamp { at_ns: 5, device: "d".into() }, channel: "web".into() },
+            "2026-11-22T10:00:00Z",
+        );
+        let item = to_item(&cart).expect("item");
+        assert_eq!(item.get("pk"), Some(&omnicanal_shared::store::s("CART#abc")));
+        assert_eq!(item.get("expires_at"), Some(&omnicanal_shared::store::num(1_800_000_000)));
+        assert_eq!(from_item(item).expect("cart"), cart);
+        let customer = Cart::new("def".into(), Some("cust-1".into()), "t", None);
+        let item = to_item(&customer).expect("item");
+        assert!(!matches!(item.get("expires_at"), Some(omnicanal_shared::store::AttributeValue::N(_))));
+    }
+}

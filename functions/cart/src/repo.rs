@@ -1,0 +1,103 @@
+//! Reading and writing carts with optimistic concurrency (see [`crate::record`] for keys and
+//! costs).
+
+use omnicanal_shared::clock::rfc3339;
+use omnicanal_shared::error::ApiError;
+use omnicanal_shared::http::Call;
+use omnicanal_shared::store::{Store, StoreError};
+
+use crate::access::authorize;
+use crate::model::{Cart, CartError, SERVER_DEVICE, Stamp};
+use crate::record::{cart_key, from_item, put_if_version};
+use crate::view::version_mismatch;
+
+/// Attempts before a write gives up under contention (each lost race means another writer
+/// won, so forty writers need at most forty rounds).
+pub const MAX_ATTEMPTS: usize = 64;
+
+/// A cart by id, or `404`. Cost: 1 read.
+pub async fn load<S: Store>(store: &S, cart_id: &str) -> Result<Cart, ApiError> {
+    let item = store.get(&cart_key(cart_id)).await?.ok_or_else(|| ApiError::not_found("no such cart"))?;
+    Ok(from_item(item)?)
+}
+
+/// Maps a domain refusal to its answer.
+pub fn refusal(err: CartError) -> ApiError {
+    match err {
+        CartError::Closed(_) => ApiError::conflict("cart_closed", err.to_string()),
+        CartError::TooManyLines => ApiError::invalid("lines", err.to_string()),
+    }
+}
+
+/// The `If-Match` version, if sent: `Ok(None)` without the header or with `*`.
+pub fn if_match<S>(call: &Call<'_, S>) -> Result<Option<(u64, String)>, ApiError> {
+    let Some(value) = call.headers.get(http::header::IF_MATCH) else { return Ok(None) };
+    let text = value.to_str().unwrap_or_default().trim().to_owned();
+    if text == "*" {
+        return Ok(None);
+    }
+    // A strong tag `"n"`; anything else never matches a version.
+    let version = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|v| v.parse().ok());
+    Ok(Some((version.unwrap_or(0), text)))
+}
+
+/// The new expiry of a cart written now: anonymous carts live `cart_ttl_seconds` past their
+/// last change; customers' carts never expire.
+pub fn expiry<S>(call: &Call<'_, S>, customer_id: Option<&str>) -> Option<i64> {
+    let ttl = i64::try_from(call.env.config.cart_ttl_seconds).unwrap_or(i64::MAX);
+    customer_id.is_none().then(|| call.now().unix_timestamp().saturating_add(ttl))
+}
+
+/// A stamp for a server-side write to `sku`: now, or just after the line's current stamp if
+/// a client clock ran ahead, so the write always wins as the caller expects.
+pub fn server_stamp(cart: &Cart, sku: &str, now_ns: i64) -> Stamp {
+    let after = cart.lines.get(sku).map_or(i64::MIN, |line| line.stamp.at_ns.saturating_add(1));
+    Stamp { at_ns: now_ns.max(after), device: SERVER_DEVICE.to_owned() }
+}
+
+/// Now in nanoseconds since the epoch.
+pub fn now_ns<S>(call: &Call<'_, S>) -> i64 {
+    i64::try_from(call.now().unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+/// Reads the cart, checks access, `If-Match` and status, applies `change`, and writes it
+/// back if the version did not move meanwhile. A lost race is retried from a fresh read,
+/// unless the caller sent `If-Match`, who then gets `412` with the current cart. `change`
+/// returns whether it changed anything; an unchanged cart is not written.
+pub async fn update<S, T, F>(call: &Call<'_, S>, cart_id: &str, mut change: F) -> Result<(Cart, T), ApiError>
+where
+    S: Store,
+    F: FnMut(&mut Cart) -> Result<(bool, T), ApiError>,
+{
+    let expected = if_match(call)?;
+    for _ in 0..MAX_ATTEMPTS {
+        let current = load(&call.env.store, cart_id).await?;
+        authorize(call, &current)?;
+        if let Some((version, sent)) = &expected
+            && *version != current.version
+        {
+            return Err(version_mismatch(&current, sent));
+        }
+        current.ensure_active().map_err(refusal)?;
+        let mut next = current.clone();
+        let (changed, outcome) = change(&mut next)?;
+        if !changed {
+            return Ok((current, outcome));
+        }
+        next.settle().map_err(refusal)?;
+        next.version = current.version + 1;
+        next.updated_at = rfc3339(call.now());
+        next.expires_at = expiry(call, next.customer_id.as_deref());
+        match call.env.store.transact(vec![put_if_version(&next, Some(current.version))?]).await {
+            Ok(()) => return Ok((next, outcome)),
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
+                if let Some((_, sent)) = &expected {
+                    let now = load(&call.env.store, cart_id).await?;
+                    return Err(version_mismatch(&now, sent));
+                }
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::Unavailable { retry_after_secs: 1 })
+}
