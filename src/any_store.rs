@@ -1,10 +1,25 @@
 //! The local server picks its Store adapter at start-up (`OMNICANAL_STORE`); this enum lets
 //! the handlers stay generic over one concrete type, so their futures stay `Send`.
 
+use omnicanal_shared::clock::SharedClock;
+use omnicanal_shared::config::{Config, StoreKind};
 use omnicanal_shared::store::dynamo::sdk::SdkStore;
 use omnicanal_shared::store::embedded::EmbeddedStore;
 use omnicanal_shared::store::memory::MemoryStore;
 use omnicanal_shared::store::{Item, Key, Page, Query, Store, StoreError, WriteOp};
+
+/// Opens the store `OMNICANAL_STORE` names.
+pub async fn open(config: &Config, clock: SharedClock) -> Result<AnyStore, String> {
+    Ok(match config.store {
+        StoreKind::Embedded => {
+            AnyStore::Embedded(EmbeddedStore::open(&config.data_dir, clock).map_err(|e| e.to_string())?)
+        }
+        StoreKind::Memory => AnyStore::Memory(MemoryStore::new(clock)),
+        StoreKind::DynamoDb => {
+            AnyStore::Dynamo(SdkStore::connect(&config.table, config.dynamodb_endpoint.as_deref(), clock).await)
+        }
+    })
+}
 
 /// One of the adapters the local server can use.
 #[derive(Clone)]

@@ -8,6 +8,7 @@ mod any_store;
 mod dev_secret;
 mod logging;
 mod server;
+mod sweep;
 mod table;
 mod token;
 
@@ -30,6 +31,8 @@ enum Command {
     /// Print a token signed with the configured HS256 secret (or the local server's
     /// generated one), so you can curl the API.
     Token(token::TokenArgs),
+    /// Release expired stock holds once (hosts run the same sweep on a schedule).
+    Sweep,
     /// Manage the DynamoDB table.
     #[command(subcommand)]
     Table(table::TableCommand),
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Serve => server::run(),
         Command::Token(args) => token::run(&args),
         Command::Table(command) => table::run(&command),
+        Command::Sweep => sweep::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

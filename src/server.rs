@@ -11,11 +11,8 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt as _;
 use omnicanal_shared::auth::Authenticator;
 use omnicanal_shared::clock::{SharedClock, SystemClock};
-use omnicanal_shared::config::{Config, StoreKind};
+use omnicanal_shared::config::Config;
 use omnicanal_shared::http::{BODY_LIMIT, Env};
-use omnicanal_shared::store::dynamo::sdk::SdkStore;
-use omnicanal_shared::store::embedded::EmbeddedStore;
-use omnicanal_shared::store::memory::MemoryStore;
 
 use crate::any_store::AnyStore;
 use crate::dev_secret::{self, KeySource};
@@ -43,15 +40,7 @@ pub fn run() -> Result<(), String> {
 
 async fn serve(config: Config) -> Result<(), String> {
     let clock: SharedClock = Arc::new(SystemClock);
-    let store = match config.store {
-        StoreKind::Embedded => {
-            AnyStore::Embedded(EmbeddedStore::open(&config.data_dir, clock.clone()).map_err(|e| e.to_string())?)
-        }
-        StoreKind::Memory => AnyStore::Memory(MemoryStore::new(clock.clone())),
-        StoreKind::DynamoDb => {
-            AnyStore::Dynamo(SdkStore::connect(&config.table, config.dynamodb_endpoint.as_deref(), clock.clone()).await)
-        }
-    };
+    let store = crate::any_store::open(&config, clock.clone()).await?;
     let auth = Authenticator::new(&config.jwt).map_err(|e| e.to_string())?;
     let listener =
         tokio::net::TcpListener::bind(&config.addr).await.map_err(|e| format!("binding {}: {e}", config.addr))?;

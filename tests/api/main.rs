@@ -10,4 +10,5 @@ mod cart;
 mod errors;
 mod health;
 mod server;
+mod stock;
 mod stock_items;

@@ -101,3 +101,18 @@ async fn bad_configuration_fails_fast_with_the_variable_named() {
     assert!(stderr.contains("OMNICANAL_STORE"), "{stderr}");
     assert!(stderr.contains("OMNICANAL_JWT_SECRET"), "{stderr}");
 }
+
+#[test]
+fn the_sweep_command_runs_on_the_configured_store() {
+    let data_dir = crate::helpers::scratch_dir();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_omnicanal"))
+        .arg("sweep")
+        .env_clear()
+        .env("OMNICANAL_DATA_DIR", &data_dir)
+        .output()
+        .expect("omnicanal sweep runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    assert_eq!(report, serde_json::json!({"expired": 0, "skipped": 0}));
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

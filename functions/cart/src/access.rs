@@ -6,6 +6,7 @@ use omnicanal_shared::error::ApiError;
 use omnicanal_shared::http::Call;
 
 use crate::model::Cart;
+pub use crate::record::is_cart_id;
 
 /// Refuses a caller who may not read or change `cart`: `401` without a token on a
 /// customer's cart, `403` with someone else's.
@@ -27,9 +28,4 @@ pub fn authorize<S>(call: &Call<'_, S>, cart: &Cart) -> Result<(), ApiError> {
 pub fn cart_id<S>(call: &Call<'_, S>, name: &str) -> Result<String, ApiError> {
     let id = call.param(name)?;
     if is_cart_id(id) { Ok(id.to_owned()) } else { Err(ApiError::not_found("no such cart")) }
-}
-
-/// Whether `id` has the form of a cart id.
-pub fn is_cart_id(id: &str) -> bool {
-    id.len() == 22 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

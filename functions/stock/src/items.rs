@@ -30,7 +30,7 @@ struct ProductBody {
     reorder_point: u32,
 }
 
-fn path_sku<S>(call: &Call<'_, S>) -> Result<Sku, ApiError> {
+pub(crate) fn path_sku<S>(call: &Call<'_, S>) -> Result<Sku, ApiError> {
     Sku::parse(call.param("sku")?).map_err(|message| ApiError::BadRequest {
         code: "invalid_sku",
         detail: format!("the SKU in the path {message}"),

@@ -1,10 +1,20 @@
 //! Stock: central stock per SKU per location, shared by every channel (prefix `/stock`).
 //!
-//! Today it serves the product records (`PUT`/`GET /stock/items/{sku}`), which the offers and
-//! loyalty functions read from the same table; levels, availability and reservations arrive
-//! with their own issue.
+//! Product records (read by offers and loyalty too), locations and the channels they sell
+//! to, levels with stock takes and once-only movements, availability per channel,
+//! all-or-nothing reservations that the table itself keeps from overselling, the sweep of
+//! expired holds, and the reorder list. Keys and costs are in [`records`].
 
+mod availability;
 mod items;
+mod levels;
+mod locations;
+mod reads;
+pub mod records;
+mod reorder;
+mod reservations;
+pub mod rules;
+pub mod sweep;
 
 use std::sync::LazyLock;
 
@@ -14,6 +24,8 @@ use omnicanal_shared::error::ApiError;
 use omnicanal_shared::http::{self as pipeline, Call, Env, Routes};
 use omnicanal_shared::store::Store;
 
+pub use sweep::{SweepReport, sweep};
+
 /// The path prefix of every route of this function.
 pub const PREFIX: &str = "/stock";
 
@@ -22,12 +34,39 @@ pub const PREFIX: &str = "/stock";
 enum Route {
     PutItem,
     GetItem,
+    PutLocation,
+    PutLevel,
+    Adjust,
+    Availability,
+    Check,
+    Reserve,
+    GetReservation,
+    Commit,
+    Release,
+    Reorder,
 }
 
 static ROUTES: LazyLock<Routes<Route>> = LazyLock::new(|| {
-    Routes::new(PREFIX, &[("/stock/items/{sku}", &[(Method::PUT, Route::PutItem), (Method::GET, Route::GetItem)])])
-        // The table is a constant: a bad pattern fails every test, never a request.
-        .expect("the stock route table is valid")
+    Routes::new(
+        PREFIX,
+        &[
+            ("/stock/items/{sku}", &[(Method::PUT, Route::PutItem), (Method::GET, Route::GetItem)]),
+            ("/stock/locations/{location_id}", &[(Method::PUT, Route::PutLocation)]),
+            ("/stock/items/{sku}/levels/{location_id}", &[(Method::PUT, Route::PutLevel)]),
+            ("/stock/adjustments", &[(Method::POST, Route::Adjust)]),
+            ("/stock/availability", &[(Method::GET, Route::Availability)]),
+            ("/stock/check", &[(Method::POST, Route::Check)]),
+            ("/stock/reservations", &[(Method::POST, Route::Reserve)]),
+            (
+                "/stock/reservations/{reservation_id}",
+                &[(Method::GET, Route::GetReservation), (Method::DELETE, Route::Release)],
+            ),
+            ("/stock/reservations/{reservation_id}/commit", &[(Method::POST, Route::Commit)]),
+            ("/stock/reorder", &[(Method::GET, Route::Reorder)]),
+        ],
+    )
+    // The table is a constant: a bad pattern fails every test, never a request.
+    .expect("the stock route table is valid")
 });
 
 /// The function's one entry point, the same on every host.
@@ -39,5 +78,15 @@ async fn dispatch<S: Store>(call: Call<'_, S>, route: Route) -> Result<http::Res
     match route {
         Route::PutItem => items::put(&call).await,
         Route::GetItem => items::get(&call).await,
+        Route::PutLocation => locations::put(&call).await,
+        Route::PutLevel => levels::put(&call).await,
+        Route::Adjust => levels::adjust(&call).await,
+        Route::Availability => availability::get(&call).await,
+        Route::Check => availability::check(&call).await,
+        Route::Reserve => reservations::create(&call).await,
+        Route::GetReservation => reservations::get(&call).await,
+        Route::Commit => reservations::commit(&call).await,
+        Route::Release => reservations::release(&call).await,
+        Route::Reorder => reorder::list(&call).await,
     }
 }

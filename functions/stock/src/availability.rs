@@ -1,0 +1,176 @@
+//! `GET /stock/availability` and `POST /stock/check`: what the caller's channel can sell,
+//! per location and in total. Cost: 1 query (locations) + ⌈k·(1+n)/100⌉ batch reads for k
+//! SKUs at n locations.
+
+use bytes::Bytes;
+use http::StatusCode;
+use omnicanal_shared::domain::Sku;
+use omnicanal_shared::error::{ApiError, FieldError};
+use omnicanal_shared::http::{Call, json};
+use omnicanal_shared::store::Store;
+use serde::{Deserialize, Serialize};
+
+use crate::reads::{Stock, selling_locations};
+use crate::records::Location;
+use crate::rules::sum_lines;
+
+/// At most this many SKUs per availability call or check.
+pub const MAX_SKUS: usize = 50;
+
+#[derive(Serialize)]
+struct LocationAvailability {
+    location_id: String,
+    available: i64,
+}
+
+#[derive(Serialize)]
+struct ItemAvailability {
+    sku: String,
+    available: i64,
+    in_stock: bool,
+    low_stock: bool,
+    locations: Vec<LocationAvailability>,
+}
+
+/// The availability of one SKU over `locations`. `low_stock`: in stock, but no more than the
+/// product's reorder point available.
+fn item(stock: &Stock, sku: &str, locations: &[Location], now: i64) -> ItemAvailability {
+    let per_location: Vec<LocationAvailability> = locations
+        .iter()
+        .map(|l| LocationAvailability {
+            location_id: l.location_id.clone(),
+            available: stock.available(sku, &l.location_id, now),
+        })
+        .collect();
+    let available: i64 = per_location.iter().map(|l| l.available).sum();
+    let reorder_point = stock.products.get(sku).map_or(0, |p| i64::from(p.reorder_point));
+    ItemAvailability {
+        sku: sku.to_owned(),
+        available,
+        in_stock: available > 0,
+        low_stock: available > 0 && available <= reorder_point,
+        locations: per_location,
+    }
+}
+
+fn location_param<S>(call: &Call<'_, S>) -> Result<Option<String>, ApiError> {
+    let only = call.query_value("location_id")?;
+    if let Some(id) = only
+        && !omnicanal_shared::context::is_location_id(id)
+    {
+        return Err(ApiError::invalid("location_id", "must be 1-64 of A-Z a-z 0-9 _ -"));
+    }
+    Ok(only.map(str::to_owned))
+}
+
+/// Reads products and levels for `skus`, refusing unknown SKUs (`422`, field `field[i]`).
+async fn read<S: Store>(
+    call: &Call<'_, S>,
+    skus: &[String],
+    field: &str,
+    only: Option<&str>,
+) -> Result<(Stock, Vec<Location>), ApiError> {
+    let locations = selling_locations(&call.env.store, &call.channel.to_string(), only).await?;
+    let ids: Vec<String> = locations.iter().map(|l| l.location_id.clone()).collect();
+    let mut unique = skus.to_vec();
+    unique.sort();
+    unique.dedup();
+    let stock = Stock::read(&call.env.store, &unique, &ids).await?;
+    // Query SKUs are `sku[i]`; body lines are `lines[i].sku`.
+    let suffix = if field == "lines" { ".sku" } else { "" };
+    let named: Vec<(String, String)> =
+        skus.iter().enumerate().map(|(i, s)| (format!("{field}[{i}]{suffix}"), s.clone())).collect();
+    stock.require_products(&named)?;
+    Ok((stock, locations))
+}
+
+/// `GET /stock/availability?sku=A&sku=B[&location_id=L]` (anyone).
+pub async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    let skus: Vec<String> = call.query_values("sku").into_iter().map(str::to_owned).collect();
+    let mut errors = Vec::new();
+    if skus.is_empty() || skus.len() > MAX_SKUS {
+        errors.push(FieldError::new("sku", format!("give 1 to {MAX_SKUS} `sku` parameters")));
+    }
+    for (i, sku) in skus.iter().enumerate() {
+        if let Err(message) = Sku::parse(sku) {
+            errors.push(FieldError::new(format!("sku[{i}]"), message));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let only = location_param(call)?;
+    let (stock, locations) = read(call, &skus, "sku", only.as_deref()).await?;
+    let now = call.now().unix_timestamp();
+    let mut seen = std::collections::BTreeSet::new();
+    let items: Vec<ItemAvailability> =
+        skus.iter().filter(|s| seen.insert((*s).clone())).map(|sku| item(&stock, sku, &locations, now)).collect();
+    json::response(StatusCode::OK, &serde_json::json!({"items": items}))
+}
+
+/// A line of a check or a reservation.
+#[derive(Deserialize, Serialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct LineBody {
+    /// SKU.
+    pub sku: String,
+    /// Units, 1 to 1,000,000.
+    pub qty: i64,
+}
+
+/// Checks lines: SKUs well-formed, quantities 1..=1e6, 1..=[`MAX_SKUS`] lines.
+pub fn check_lines(lines: &[LineBody]) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if lines.is_empty() || lines.len() > MAX_SKUS {
+        errors.push(FieldError::new("lines", format!("give 1 to {MAX_SKUS} lines")));
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if let Err(message) = Sku::parse(&line.sku) {
+            errors.push(FieldError::new(format!("lines[{i}].sku"), message));
+        }
+        if !(1..=1_000_000).contains(&line.qty) {
+            errors.push(FieldError::new(format!("lines[{i}].qty"), "must be between 1 and 1000000"));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckBody {
+    lines: Vec<LineBody>,
+    location_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CheckedLine {
+    sku: String,
+    qty: i64,
+    available: i64,
+    ok: bool,
+}
+
+/// `POST /stock/check` (anyone): whether each line (quantities summed per SKU) can be
+/// served for the caller's channel. Reads only; reserves nothing.
+pub async fn check<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    let body: CheckBody = call.json()?;
+    check_lines(&body.lines)?;
+    if let Some(id) = &body.location_id
+        && !omnicanal_shared::context::is_location_id(id)
+    {
+        return Err(ApiError::invalid("location_id", "must be 1-64 of A-Z a-z 0-9 _ -"));
+    }
+    let skus: Vec<String> = body.lines.iter().map(|l| l.sku.clone()).collect();
+    let (stock, locations) = read(call, &skus, "lines", body.location_id.as_deref()).await?;
+    let now = call.now().unix_timestamp();
+    let wanted = sum_lines(body.lines.iter().map(|l| (l.sku.as_str(), l.qty)));
+    let lines: Vec<CheckedLine> = wanted
+        .iter()
+        .map(|(sku, qty)| {
+            let available = item(&stock, sku, &locations, now).available;
+            CheckedLine { sku: sku.clone(), qty: *qty, available, ok: available >= *qty }
+        })
+        .collect();
+    let ok = lines.iter().all(|l| l.ok);
+    json::response(StatusCode::OK, &serde_json::json!({"ok": ok, "lines": lines}))
+}
