@@ -32,6 +32,8 @@ pub const JWT_AUDIENCE: &str = "OMNICANAL_JWT_AUDIENCE";
 pub const CORS_ORIGINS: &str = "OMNICANAL_CORS_ORIGINS";
 /// Lifetime of anonymous carts, in seconds.
 pub const CART_TTL_SECONDS: &str = "OMNICANAL_CART_TTL_SECONDS";
+/// Half-life of a customer's category affinity, in days (offers).
+pub const AFFINITY_HALF_LIFE_DAYS: &str = "OMNICANAL_AFFINITY_HALF_LIFE_DAYS";
 
 /// The shortest HS256 secret accepted: 256 bits, as RFC 7518 §3.2 requires.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -123,6 +125,8 @@ pub struct Config {
     pub cors_origins: CorsOrigins,
     /// Anonymous cart lifetime in seconds (30 days).
     pub cart_ttl_seconds: u64,
+    /// Half-life of category affinity, in days (default 14).
+    pub affinity_half_life_days: u32,
 }
 
 impl Default for Config {
@@ -136,6 +140,7 @@ impl Default for Config {
             jwt: JwtConfig::default(),
             cors_origins: CorsOrigins::None,
             cart_ttl_seconds: 30 * 24 * 3600,
+            affinity_half_life_days: 14,
         }
     }
 }
@@ -205,6 +210,13 @@ impl Config {
         config.jwt = parse_jwt(&get, &mut problems);
         if let Some(origins) = get(CORS_ORIGINS) {
             config.cors_origins = parse_cors(&origins, &mut problems);
+        }
+        if let Some(days) = get(AFFINITY_HALF_LIFE_DAYS) {
+            match days.trim().parse::<u32>() {
+                Ok(days) if (1..=365).contains(&days) => config.affinity_half_life_days = days,
+                _ => problems
+                    .push(problem(AFFINITY_HALF_LIFE_DAYS, "must be a whole number of days, 1 to 365".to_owned())),
+            }
         }
         if let Some(ttl) = get(CART_TTL_SECONDS) {
             match ttl.trim().parse::<u64>() {

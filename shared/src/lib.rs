@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod customer;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -9,6 +9,7 @@ mod auth;
 mod cart;
 mod errors;
 mod health;
+mod offers;
 mod server;
 mod stock;
 mod stock_items;

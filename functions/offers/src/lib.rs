@@ -1,27 +1,52 @@
-//! Personalized offers: rules plus cross-channel behaviour, ranked and explained (prefix
-//! `/offers`).
-//!
-//! This crate holds the routes; the offer features arrive with their own issue, so today it
-//! answers `GET /offers/health`.
+//! Personalized offers: rules plus the customer's cross-channel behaviour, ranked and
+//! explained, redemption limits enforced atomically (prefix `/offers`). Keys and costs are
+//! in [`records`], the ranking score in [`rules`].
+
+mod definition;
+mod definitions;
+mod events;
+mod me;
+pub mod profile;
+pub mod records;
+mod redeem;
+pub mod rules;
+mod subject;
 
 use std::sync::LazyLock;
 
 use bytes::Bytes;
+use http::Method;
 use omnicanal_shared::error::ApiError;
 use omnicanal_shared::http::{self as pipeline, Call, Env, Routes};
 use omnicanal_shared::store::Store;
+
+pub use definition::{Discount, Offer, Scope};
 
 /// The path prefix of every route of this function.
 pub const PREFIX: &str = "/offers";
 
 /// What a request asks for (the health route is the pipeline's own).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Route {}
+enum Route {
+    Put,
+    Get,
+    Events,
+    Me,
+    Redeem,
+}
 
 static ROUTES: LazyLock<Routes<Route>> = LazyLock::new(|| {
-    Routes::new(PREFIX, &[])
-        // The table is a constant: a bad pattern fails every test, never a request.
-        .expect("the offers route table is valid")
+    Routes::new(
+        PREFIX,
+        &[
+            ("/offers/events", &[(Method::POST, Route::Events)]),
+            ("/offers/me", &[(Method::GET, Route::Me)]),
+            ("/offers/{offer_id}", &[(Method::PUT, Route::Put), (Method::GET, Route::Get)]),
+            ("/offers/{offer_id}/redeem", &[(Method::POST, Route::Redeem)]),
+        ],
+    )
+    // The table is a constant: a bad pattern fails every test, never a request.
+    .expect("the offers route table is valid")
 });
 
 /// The function's one entry point, the same on every host.
@@ -29,6 +54,12 @@ pub async fn handle<S: Store>(request: http::Request<Bytes>, env: &Env<S>) -> ht
     pipeline::serve(request, env, &ROUTES, dispatch).await
 }
 
-async fn dispatch<S: Store>(_call: Call<'_, S>, route: Route) -> Result<http::Response<Bytes>, ApiError> {
-    match route {}
+async fn dispatch<S: Store>(call: Call<'_, S>, route: Route) -> Result<http::Response<Bytes>, ApiError> {
+    match route {
+        Route::Put => definitions::put(&call).await,
+        Route::Get => definitions::get(&call).await,
+        Route::Events => events::record(&call).await,
+        Route::Me => me::list(&call).await,
+        Route::Redeem => redeem::redeem(&call).await,
+    }
 }

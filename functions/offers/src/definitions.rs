@@ -1,0 +1,58 @@
+//! `PUT /offers/{offer_id}` (staff) and `GET /offers/{offer_id}` (anyone).
+
+use bytes::Bytes;
+use http::StatusCode;
+use omnicanal_shared::auth::Role;
+use omnicanal_shared::clock::rfc3339;
+use omnicanal_shared::error::{ApiError, FieldError};
+use omnicanal_shared::http::{Call, json};
+use omnicanal_shared::store::{Condition, Store, StoreError, WriteOp};
+
+use crate::definition::{Offer, validate};
+use crate::records::{from_item, offer_key, to_item};
+
+/// The offer id of the path, or `400`.
+pub fn path_offer_id<S>(call: &Call<'_, S>) -> Result<String, ApiError> {
+    let id = call.param("offer_id")?;
+    let ok = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(id.to_owned())
+    } else {
+        Err(ApiError::BadRequest {
+            code: "invalid_path",
+            detail: "an offer id is 1-64 of A-Z a-z 0-9 _ -".into(),
+            errors: vec![FieldError::new("offer_id", "must be 1-64 of A-Z a-z 0-9 _ -")],
+        })
+    }
+}
+
+/// Creates (`201`) or replaces (`200`) a definition.
+pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    call.require(&[Role::Staff])?;
+    let offer_id = path_offer_id(call)?;
+    let mut offer: Offer = call.json()?;
+    if !offer.offer_id.is_empty() && offer.offer_id != offer_id {
+        return Err(ApiError::invalid("offer_id", "must match the path, or be left out"));
+    }
+    validate(&offer)?;
+    offer.offer_id = offer_id;
+    offer.updated_at = rfc3339(call.now());
+    let item = to_item(&offer)?;
+    let create = WriteOp::Put { item: item.clone(), condition: Some(Condition::NotExists) };
+    let status = match call.env.store.transact(vec![create]).await {
+        Ok(()) => StatusCode::CREATED,
+        Err(StoreError::ConditionFailed { .. }) => {
+            call.env.store.transact(vec![WriteOp::Put { item, condition: None }]).await?;
+            StatusCode::OK
+        }
+        Err(other) => return Err(other.into()),
+    };
+    json::response(status, &offer)
+}
+
+/// Reads a definition. Cost: 1 read.
+pub async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    let offer_id = path_offer_id(call)?;
+    let item = call.env.store.get(&offer_key(&offer_id)).await?.ok_or_else(|| ApiError::not_found("no such offer"))?;
+    json::response(StatusCode::OK, &from_item(item)?)
+}

@@ -1,0 +1,122 @@
+//! `GET /offers/me?cart_id=C` (customer): the offers this customer can use now, through this
+//! channel, on this cart, best first, each with its saving and reasons. Three round trips
+//! (see [`crate::records`]).
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http::StatusCode;
+use omnicanal_shared::auth::Role;
+use omnicanal_shared::catalog::{self, Product};
+use omnicanal_shared::customer::{Tier, loyalty_account_key, profile_key};
+use omnicanal_shared::domain::Sku;
+use omnicanal_shared::error::ApiError;
+use omnicanal_shared::http::{Call, json};
+use omnicanal_shared::store::{Key, MAX_BATCH_GET_KEYS, Query, Store};
+use serde_json::json;
+
+use crate::definition::Offer;
+use crate::events::half_life;
+use crate::profile::Profile;
+use crate::records::{OFFERS_PK, count, customer_count_key, from_item, total_key};
+use crate::rules::{PricedLine, Shopper, evaluate, rank};
+
+/// Lists the eligible offers.
+pub async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    let customer = call.require(&[Role::Customer])?.sub.clone();
+    let cart_id = call.query_value("cart_id")?.map(str::to_owned);
+    let store = &call.env.store;
+    let now = call.now().unix_timestamp();
+
+    // Round trip 1: the cart, the profile and the loyalty account.
+    let mut keys = vec![profile_key(&customer), loyalty_account_key(&customer)];
+    if let Some(id) = &cart_id {
+        if !omnicanal_cart::record::is_cart_id(id) {
+            return Err(ApiError::not_found("no such cart"));
+        }
+        keys.push(omnicanal_cart::record::cart_key(id));
+    }
+    let mut first = store.batch_get(&keys).await?.into_iter();
+    let profile: Profile = match first.next().flatten() {
+        Some(item) => serde_dynamo::from_item(item).map_err(|e| ApiError::Internal(format!("corrupt profile: {e}")))?,
+        None => Profile::default(),
+    };
+    let tier = Tier::of_account(first.next().flatten().as_ref());
+    let cart_lines: Vec<(String, u32)> = match (cart_id.is_some(), first.next().flatten()) {
+        (false, _) => Vec::new(),
+        (true, None) => return Err(ApiError::not_found("no such cart")),
+        (true, Some(item)) => {
+            let cart = omnicanal_cart::record::from_item(item)?;
+            if cart.customer_id.as_deref().is_some_and(|owner| owner != customer) {
+                return Err(ApiError::forbidden("this cart belongs to another customer"));
+            }
+            cart.live_lines().map(|(sku, line)| (sku.clone(), line.qty)).collect()
+        }
+    };
+
+    // Round trip 2: the definitions.
+    let mut offers: Vec<Offer> = Vec::new();
+    let mut query = Query::partition(OFFERS_PK, 1000);
+    loop {
+        let page = store.query(&query).await?;
+        for item in page.items {
+            let offer = from_item(item)?;
+            if offer.is_active(now) {
+                offers.push(offer);
+            }
+        }
+        match page.cursor {
+            Some(cursor) => query = query.after(Some(cursor)),
+            None => break,
+        }
+    }
+
+    // Round trip 3: prices of the cart's SKUs and the counters of limited offers.
+    let mut keys: Vec<Key> =
+        cart_lines.iter().filter_map(|(sku, _)| Sku::parse(sku).ok()).map(|s| catalog::product_key(&s)).collect();
+    let products_end = keys.len();
+    for offer in &offers {
+        if offer.per_customer_limit.is_some() {
+            keys.push(customer_count_key(&offer.offer_id, &customer));
+        }
+        if offer.total_limit.is_some() {
+            keys.push(total_key(&offer.offer_id));
+        }
+    }
+    let mut found = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
+        found.extend(store.batch_get(chunk).await?);
+    }
+    let mut prices: BTreeMap<String, Product> = BTreeMap::new();
+    for item in found[..products_end].iter().flatten() {
+        let product = Product::from_item(item.clone())?;
+        prices.insert(product.sku.as_str().to_owned(), product);
+    }
+    let counters: BTreeMap<Key, i64> =
+        keys[products_end..].iter().cloned().zip(found[products_end..].iter().map(|i| count(i.as_ref()))).collect();
+
+    // Lines without a product record cannot be priced and are left out.
+    let lines: Vec<PricedLine> = cart_lines
+        .iter()
+        .filter_map(|(sku, qty)| {
+            prices.get(sku).map(|p| PricedLine {
+                sku: sku.clone(),
+                category: p.category.clone(),
+                qty: *qty,
+                unit: p.price,
+            })
+        })
+        .collect();
+    let shopper = Shopper { tier, channel: call.channel.to_string(), affinity: profile.decayed(now, half_life(call)) };
+    let eligible = offers
+        .iter()
+        .filter_map(|offer| {
+            let mine = counters.get(&customer_count_key(&offer.offer_id, &customer)).copied().unwrap_or(0);
+            let all = counters.get(&total_key(&offer.offer_id)).copied().unwrap_or(0);
+            let used_up = offer.per_customer_limit.is_some_and(|l| mine >= i64::from(l))
+                || offer.total_limit.is_some_and(|l| all >= i64::from(l));
+            evaluate(offer, &lines, &shopper, now, used_up)
+        })
+        .collect();
+    json::response(StatusCode::OK, &json!({"offers": rank(eligible)}))
+}

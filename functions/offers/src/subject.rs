@@ -1,0 +1,21 @@
+//! Whose behaviour or redemption a request is about: a customer acts for themself; a service
+//! (POS, order system) names the customer in the body.
+
+use omnicanal_shared::auth::Role;
+use omnicanal_shared::error::ApiError;
+use omnicanal_shared::http::Call;
+
+/// The customer id the request is for.
+pub fn customer<S>(call: &Call<'_, S>, named: Option<&str>) -> Result<String, ApiError> {
+    let caller = call.require(&[Role::Customer, Role::Service])?;
+    if caller.has(Role::Service) {
+        return match named {
+            Some(id) if (1..=255).contains(&id.len()) => Ok(id.to_owned()),
+            _ => Err(ApiError::invalid("customer_id", "a service names the customer (1-255 characters)")),
+        };
+    }
+    match named {
+        Some(id) if id != caller.sub => Err(ApiError::forbidden("a customer acts only for themself")),
+        _ => Ok(caller.sub.clone()),
+    }
+}
