@@ -1,5 +1,6 @@
-//! `omnicanal sweep`: releases expired stock holds once, on the configured store. Hosts
-//! schedule the same function (`omnicanal_stock::sweep`).
+//! `omnicanal sweep`: releases expired stock holds and writes off lapsed loyalty points once,
+//! on the configured store. Hosts schedule the same functions (`omnicanal_stock::sweep`,
+//! `omnicanal_loyalty::sweep`).
 
 use std::sync::Arc;
 
@@ -22,7 +23,13 @@ pub fn run() -> Result<(), String> {
         let clock = Arc::new(SystemClock);
         let store = any_store::open(&config, clock.clone()).await?;
         let report = omnicanal_stock::sweep(&store, clock.epoch_secs(), LIMIT).await.map_err(|e| e.to_string())?;
-        println!("{}", serde_json::json!({"expired": report.expired, "skipped": report.skipped}));
+        let accounts = omnicanal_loyalty::sweep(&store, clock.now(), LIMIT).await.map_err(|e| e.to_string())?;
+        let summary = serde_json::json!({
+            "reservations_expired": report.expired,
+            "reservations_skipped": report.skipped,
+            "loyalty_accounts_expired": accounts,
+        });
+        println!("{summary}");
         Ok(())
     })
 }

@@ -32,6 +32,8 @@ pub const JWT_AUDIENCE: &str = "OMNICANAL_JWT_AUDIENCE";
 pub const CORS_ORIGINS: &str = "OMNICANAL_CORS_ORIGINS";
 /// Lifetime of anonymous carts, in seconds.
 pub const CART_TTL_SECONDS: &str = "OMNICANAL_CART_TTL_SECONDS";
+/// The loyalty rules, a JSON document (see `loyalty_rules::LoyaltyRules`).
+pub const LOYALTY_RULES: &str = "OMNICANAL_LOYALTY_RULES";
 /// Half-life of a customer's category affinity, in days (offers).
 pub const AFFINITY_HALF_LIFE_DAYS: &str = "OMNICANAL_AFFINITY_HALF_LIFE_DAYS";
 
@@ -127,6 +129,8 @@ pub struct Config {
     pub cart_ttl_seconds: u64,
     /// Half-life of category affinity, in days (default 14).
     pub affinity_half_life_days: u32,
+    /// The loyalty programme's rules.
+    pub loyalty: crate::loyalty_rules::LoyaltyRules,
 }
 
 impl Default for Config {
@@ -141,6 +145,7 @@ impl Default for Config {
             cors_origins: CorsOrigins::None,
             cart_ttl_seconds: 30 * 24 * 3600,
             affinity_half_life_days: 14,
+            loyalty: crate::loyalty_rules::LoyaltyRules::default(),
         }
     }
 }
@@ -210,6 +215,12 @@ impl Config {
         config.jwt = parse_jwt(&get, &mut problems);
         if let Some(origins) = get(CORS_ORIGINS) {
             config.cors_origins = parse_cors(&origins, &mut problems);
+        }
+        if let Some(rules) = get(LOYALTY_RULES) {
+            match crate::loyalty_rules::LoyaltyRules::parse(&rules) {
+                Ok(rules) => config.loyalty = rules,
+                Err(message) => problems.push(problem(LOYALTY_RULES, message)),
+            }
         }
         if let Some(days) = get(AFFINITY_HALF_LIFE_DAYS) {
             match days.trim().parse::<u32>() {

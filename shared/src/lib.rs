@@ -19,6 +19,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod loyalty_rules;
 pub mod problem;
 pub mod random;
 pub mod store;

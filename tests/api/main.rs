@@ -9,6 +9,7 @@ mod auth;
 mod cart;
 mod errors;
 mod health;
+mod loyalty;
 mod offers;
 mod server;
 mod stock;

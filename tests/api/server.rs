@@ -113,6 +113,9 @@ fn the_sweep_command_runs_on_the_configured_store() {
         .expect("omnicanal sweep runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
-    assert_eq!(report, serde_json::json!({"expired": 0, "skipped": 0}));
+    assert_eq!(
+        report,
+        serde_json::json!({"reservations_expired": 0, "reservations_skipped": 0, "loyalty_accounts_expired": 0})
+    );
     let _ = std::fs::remove_dir_all(&data_dir);
 }

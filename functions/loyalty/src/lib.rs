@@ -1,26 +1,52 @@
-//! Loyalty points: a ledger that always balances (prefix `/loyalty`).
-//!
-//! This crate holds the routes; the ledger features arrive with their own issue, so today it
-//! answers `GET /loyalty/health`.
+//! Loyalty points: a ledger that always balances (prefix `/loyalty`). Earn, redeem, expire,
+//! reverse; tiers on 12-month spend; a bonus for buying through several channels in a month.
+//! The rules are in [`account`], keys and costs in [`records`].
+
+pub mod account;
+mod earn;
+mod ledger;
+mod me;
+pub mod records;
+mod redeem;
+mod reverse;
+pub mod sweep;
 
 use std::sync::LazyLock;
 
 use bytes::Bytes;
+use http::Method;
 use omnicanal_shared::error::ApiError;
 use omnicanal_shared::http::{self as pipeline, Call, Env, Routes};
 use omnicanal_shared::store::Store;
+
+pub use sweep::sweep;
 
 /// The path prefix of every route of this function.
 pub const PREFIX: &str = "/loyalty";
 
 /// What a request asks for (the health route is the pipeline's own).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Route {}
+enum Route {
+    Me,
+    Transactions,
+    Earn,
+    Redeem,
+    Reverse,
+}
 
 static ROUTES: LazyLock<Routes<Route>> = LazyLock::new(|| {
-    Routes::new(PREFIX, &[])
-        // The table is a constant: a bad pattern fails every test, never a request.
-        .expect("the loyalty route table is valid")
+    Routes::new(
+        PREFIX,
+        &[
+            ("/loyalty/me", &[(Method::GET, Route::Me)]),
+            ("/loyalty/me/transactions", &[(Method::GET, Route::Transactions)]),
+            ("/loyalty/earn", &[(Method::POST, Route::Earn)]),
+            ("/loyalty/redeem", &[(Method::POST, Route::Redeem)]),
+            ("/loyalty/reverse", &[(Method::POST, Route::Reverse)]),
+        ],
+    )
+    // The table is a constant: a bad pattern fails every test, never a request.
+    .expect("the loyalty route table is valid")
 });
 
 /// The function's one entry point, the same on every host.
@@ -28,6 +54,12 @@ pub async fn handle<S: Store>(request: http::Request<Bytes>, env: &Env<S>) -> ht
     pipeline::serve(request, env, &ROUTES, dispatch).await
 }
 
-async fn dispatch<S: Store>(_call: Call<'_, S>, route: Route) -> Result<http::Response<Bytes>, ApiError> {
-    match route {}
+async fn dispatch<S: Store>(call: Call<'_, S>, route: Route) -> Result<http::Response<Bytes>, ApiError> {
+    match route {
+        Route::Me => me::me(&call).await,
+        Route::Transactions => me::transactions(&call).await,
+        Route::Earn => earn::earn(&call).await,
+        Route::Redeem => redeem::redeem(&call).await,
+        Route::Reverse => reverse::reverse(&call).await,
+    }
 }

@@ -1,0 +1,59 @@
+//! The shared shape of every loyalty change: read the account (and markers), change it in
+//! memory, write account, entries and markers in one transaction, retry a lost race.
+
+use omnicanal_shared::customer::loyalty_account_key;
+use omnicanal_shared::error::ApiError;
+use omnicanal_shared::http::Call;
+use omnicanal_shared::store::{Item, Key, Store, StoreError};
+
+use crate::account::{Account, Entry};
+use crate::records::{Marker, account_from, change};
+
+/// Attempts before giving up under contention.
+pub const MAX_ATTEMPTS: usize = 32;
+
+/// What a change decided after reading.
+pub enum Decision<T> {
+    /// Answer this without writing (a replay, or nothing to do).
+    Answer(T),
+    /// Write these entries and markers, then answer.
+    Write {
+        /// New ledger entries.
+        entries: Vec<Entry>,
+        /// Markers put only if absent.
+        markers: Vec<Marker>,
+        /// The answer after a successful write.
+        answer: T,
+    },
+}
+
+/// Reads the account and `extra` keys in one batch, lets `decide` change the account, and
+/// writes the outcome in one transaction; repeats from a fresh read when another writer won.
+pub async fn run<S, T, F>(call: &Call<'_, S>, customer: &str, extra: &[Key], mut decide: F) -> Result<T, ApiError>
+where
+    S: Store,
+    F: FnMut(&mut Account, &[Option<Item>]) -> Result<Decision<T>, ApiError>,
+{
+    let mut keys = vec![loyalty_account_key(customer)];
+    keys.extend_from_slice(extra);
+    for _ in 0..MAX_ATTEMPTS {
+        let mut found = call.env.store.batch_get(&keys).await?;
+        let stored = found.remove(0);
+        let read_version = stored.as_ref().map(|_| ());
+        let mut account = stored.map(account_from).transpose()?.unwrap_or_default();
+        let version = read_version.map(|()| account.version);
+        match decide(&mut account, &found)? {
+            Decision::Answer(answer) => return Ok(answer),
+            Decision::Write { entries, markers, answer } => {
+                account.version = version.unwrap_or(0) + 1;
+                let (ops, _) = change(customer, &account, version, &entries, markers, call.now())?;
+                match call.env.store.transact(ops).await {
+                    Ok(()) => return Ok(answer),
+                    Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        }
+    }
+    Err(ApiError::Unavailable { retry_after_secs: 1 })
+}

@@ -1,0 +1,78 @@
+//! `GET /loyalty/me` and `GET /loyalty/me/transactions` (customer).
+
+use bytes::Bytes;
+use http::StatusCode;
+use omnicanal_shared::auth::Role;
+use omnicanal_shared::clock::rfc3339;
+use omnicanal_shared::error::ApiError;
+use omnicanal_shared::http::{Call, json};
+use omnicanal_shared::store::{Cursor, Query, Store, StoreError};
+use serde_json::json;
+
+use crate::ledger::{Decision, run};
+use crate::records::{StoredEntry, ledger_pk};
+
+/// How far ahead `expiring` looks.
+pub const EXPIRING_DAYS: i64 = 30;
+
+fn time_of(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs).map(rfc3339).unwrap_or_default()
+}
+
+/// The balance, tier, lifetime points, what lapses in the next 30 days, and the channels of
+/// this calendar month. Lapsed lots are written off first (expire entries). Cost: 1 read,
+/// + 1 transaction when something lapsed.
+pub async fn me<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    let customer = call.require(&[Role::Customer])?.sub.clone();
+    let now = call.now().unix_timestamp();
+    let rules = &call.env.config.loyalty;
+    let answer = run(call, &customer, &[], |account, _| {
+        let entries = account.expire(now);
+        let answer = json!({
+            "balance": account.balance,
+            "tier": account.tier_at(rules, now),
+            "lifetime_points": account.lifetime_points,
+            "expiring": account.expiring(now, EXPIRING_DAYS).into_iter()
+                .map(|(at, points)| json!({"points": points, "expires_at": time_of(at)})).collect::<Vec<_>>(),
+            "channels_this_period": account.channels_in(now),
+        });
+        if entries.is_empty() {
+            Ok(Decision::Answer(answer))
+        } else {
+            Ok(Decision::Write { entries, markers: vec![], answer })
+        }
+    })
+    .await?;
+    json::response(StatusCode::OK, &answer)
+}
+
+/// The ledger, newest first: `limit` (1-100, default 20) and an opaque `cursor`. Cost: 1
+/// query.
+pub async fn transactions<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    let customer = call.require(&[Role::Customer])?.sub.clone();
+    let limit = match call.query_value("limit")? {
+        None => 20,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ApiError::invalid("limit", "must be 1-100"))?,
+    };
+    let cursor = call.query_value("cursor")?.map(Cursor::from_client);
+    let query = Query::partition(ledger_pk(&customer), limit).descending().after(cursor);
+    let page = call.env.store.query(&query).await.map_err(|e| match e {
+        StoreError::InvalidCursor => ApiError::BadRequest {
+            code: "invalid_cursor",
+            detail: "the cursor does not belong to this ledger".into(),
+            errors: vec![],
+        },
+        other => other.into(),
+    })?;
+    let transactions: Vec<StoredEntry> = page
+        .items
+        .into_iter()
+        .map(|item| serde_dynamo::from_item(item).map_err(|e| ApiError::Internal(format!("corrupt entry: {e}"))))
+        .collect::<Result<_, _>>()?;
+    let next = page.cursor.map(|c| c.as_str().to_owned());
+    json::response(StatusCode::OK, &json!({"transactions": transactions, "next_cursor": next}))
+}

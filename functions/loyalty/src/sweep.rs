@@ -1,0 +1,60 @@
+//! The scheduled expiry: writes off lapsed lots of every account whose earliest lot is due,
+//! found through the sparse expiry index. Reads and writes do the same lazily.
+
+use omnicanal_shared::customer::loyalty_account_key;
+use omnicanal_shared::error::ApiError;
+use omnicanal_shared::store::{AttributeValue, GSI1SK, Query, Store, StoreError};
+
+use crate::records::{EXPIRY_SHARDS, account_from, change};
+
+/// Expires the lapsed lots of up to `limit` due accounts at `now`; returns how many accounts
+/// it wrote.
+pub async fn sweep<S: Store>(store: &S, now: time::OffsetDateTime, limit: usize) -> Result<usize, ApiError> {
+    let secs = now.unix_timestamp();
+    let due_before = format!("{secs:012}~");
+    let mut written = 0;
+    for shard in 0..EXPIRY_SHARDS {
+        let mut query = Query::gsi1(format!("LOYALTY_EXPIRY#{shard}"), 100);
+        'pages: loop {
+            let page = store.query(&query).await?;
+            for item in &page.items {
+                let Some(AttributeValue::S(sort_key)) = item.get(GSI1SK) else { continue };
+                if sort_key.as_str() > due_before.as_str() {
+                    break 'pages;
+                }
+                let Some(AttributeValue::S(customer)) = item.get("customer_id") else { continue };
+                if expire_one(store, customer, now).await? {
+                    written += 1;
+                }
+                if written >= limit {
+                    return Ok(written);
+                }
+            }
+            match page.cursor {
+                Some(cursor) => query = query.after(Some(cursor)),
+                None => break,
+            }
+        }
+    }
+    Ok(written)
+}
+
+async fn expire_one<S: Store>(store: &S, customer: &str, now: time::OffsetDateTime) -> Result<bool, ApiError> {
+    for _ in 0..8 {
+        let Some(item) = store.get(&loyalty_account_key(customer)).await? else { return Ok(false) };
+        let mut account = account_from(item)?;
+        let version = account.version;
+        let entries = account.expire(now.unix_timestamp());
+        if entries.is_empty() {
+            return Ok(false);
+        }
+        account.version += 1;
+        let (ops, _) = change(customer, &account, Some(version), &entries, vec![], now)?;
+        match store.transact(ops).await {
+            Ok(()) => return Ok(true),
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::Unavailable { retry_after_secs: 1 })
+}
