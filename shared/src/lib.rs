@@ -17,6 +17,7 @@ pub mod context;
 pub mod customer;
 pub mod domain;
 pub mod error;
+pub mod host;
 pub mod http;
 pub mod idempotency;
 pub mod loyalty_rules;

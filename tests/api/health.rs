@@ -30,15 +30,22 @@ async fn request_ids_are_echoed_and_logged() {
     let mut found = false;
     for _ in 0..50 {
         found = server.logs.lock().expect("logs").iter().any(|line| {
-            serde_json::from_str::<serde_json::Value>(line)
-                .is_ok_and(|event| event["request_id"] == "trace-me-42" && event["status"] == 200)
+            // The local server flattens event fields; Lambda's JSON format nests them.
+            serde_json::from_str::<serde_json::Value>(line).is_ok_and(|event| {
+                let fields = if event["fields"].is_object() { &event["fields"] } else { &event };
+                fields["request_id"] == "trace-me-42" && fields["status"] == 200
+            })
         });
         if found {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert!(found, "a JSON log line carries the request id and status");
+    if !found {
+        let logs = server.logs.lock().expect("logs");
+        let tail: Vec<&String> = logs.iter().rev().take(5).collect();
+        panic!("a JSON log line carries the request id and status; last lines: {tail:#?}");
+    }
 }
 
 #[tokio::test]

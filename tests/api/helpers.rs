@@ -17,9 +17,45 @@ pub const AUDIENCE: &str = "omnicanal-api";
 /// The origin test servers allow for CORS.
 pub const ORIGIN: &str = "https://shop.omnicanal.test";
 
-/// A running `omnicanal serve`, stopped when dropped.
+/// What the suite runs against (`OMNICANAL_TEST_TARGET`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `omnicanal serve` (the default).
+    Local,
+    /// The four Lambda binaries under the Runtime-API emulator (always on DynamoDB).
+    Lambda,
+}
+
+/// The target of this run.
+pub fn target() -> Target {
+    match std::env::var("OMNICANAL_TEST_TARGET").as_deref() {
+        Ok("lambda") => Target::Lambda,
+        _ => Target::Local,
+    }
+}
+
+/// Whether a test about `omnicanal serve` itself (signals, restarts, its commands) applies;
+/// says so when it does not.
+pub fn local_only(test: &str) -> bool {
+    let local = target() == Target::Local;
+    if !local {
+        eprintln!("{test}: about `omnicanal serve` itself, not run against {:?}", target());
+    }
+    local
+}
+
+enum Process {
+    Local(Child),
+    /// Kept for its `Drop`, which stops the emulator and the binaries.
+    Lambda {
+        _host: crate::lambda_host::LambdaHost,
+    },
+}
+
+/// A running `omnicanal serve` (or the Lambda binaries behind the emulator), stopped when
+/// dropped.
 pub struct TestServer {
-    child: Child,
+    process: Process,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// Every log line the server printed so far.
@@ -44,6 +80,9 @@ impl TestServer {
 
     /// Starts a server on `data_dir` with extra environment variables.
     pub fn start_in(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
+        if target() == Target::Lambda {
+            return Self::start_lambda(data_dir, extra_env);
+        }
         let store = std::env::var("OMNICANAL_TEST_STORE").unwrap_or_else(|_| "embedded".to_owned());
         let mut command = Command::new(env!("CARGO_BIN_EXE_omnicanal"));
         command
@@ -87,7 +126,34 @@ impl TestServer {
         let addr = addr_rx
             .recv_timeout(Duration::from_secs(30))
             .expect("the server logs `listening` with its address within 30 s");
-        Self { child, base: format!("http://{addr}"), logs, data_dir, client: reqwest::Client::new() }
+        Self {
+            process: Process::Local(child),
+            base: format!("http://{addr}"),
+            logs,
+            data_dir,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// The same configuration, on the Lambda binaries behind the emulator.
+    fn start_lambda(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
+        let mut env: Vec<(String, String)> = [
+            ("OMNICANAL_STORE", "dynamodb"),
+            ("OMNICANAL_JWT_SECRET", SECRET),
+            ("OMNICANAL_JWT_ISSUER", ISSUER),
+            ("OMNICANAL_JWT_AUDIENCE", AUDIENCE),
+            ("OMNICANAL_CORS_ORIGINS", ORIGIN),
+            ("RUST_LOG", "info"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        env.extend(dynamodb_env(&data_dir).into_iter().map(|(k, v)| (k.to_owned(), v)));
+        env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let host = crate::lambda_host::LambdaHost::start(&env, logs.clone());
+        let base = host.base.clone();
+        Self { process: Process::Lambda { _host: host }, base, logs, data_dir, client: reqwest::Client::new() }
     }
 
     /// The URL of `path`.
@@ -100,12 +166,13 @@ impl TestServer {
         token_with(SECRET, sub, roles, Some(ISSUER), Some(AUDIENCE), 0, 3600)
     }
 
-    /// Sends SIGTERM and waits for the exit status.
+    /// Sends SIGTERM and waits for the exit status (local server only).
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
+        let Process::Local(child) = &mut self.process else { panic!("terminate is for the local server") };
+        let pid = child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
         assert!(sent.success(), "SIGTERM delivered");
-        let status = self.child.wait().expect("the server exits");
+        let status = child.wait().expect("the server exits");
         std::mem::forget(self);
         status
     }
@@ -113,8 +180,10 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Process::Local(child) = &mut self.process {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }

@@ -4,6 +4,7 @@
 //! script runs the suite again with `dynamodb`).
 
 mod helpers;
+mod lambda_host;
 
 mod auth;
 mod cart;

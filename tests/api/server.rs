@@ -14,6 +14,9 @@ fn embedded() -> bool {
 
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
+    if !crate::helpers::local_only("sigterm_stops_the_server_cleanly") {
+        return;
+    }
     let server = TestServer::start();
     let response = server.client.get(server.url("/cart/health")).send().await.expect("request");
     assert_eq!(response.status(), 200);
@@ -23,6 +26,9 @@ async fn sigterm_stops_the_server_cleanly() {
 
 #[tokio::test]
 async fn the_embedded_store_survives_a_restart() {
+    if !crate::helpers::local_only("the_embedded_store_survives_a_restart") {
+        return;
+    }
     if !embedded() {
         return;
     }
@@ -50,6 +56,9 @@ async fn the_embedded_store_survives_a_restart() {
 
 #[tokio::test]
 async fn without_a_secret_the_server_creates_one_and_token_uses_it() {
+    if !crate::helpers::local_only("without_a_secret_the_server_creates_one_and_token_uses_it") {
+        return;
+    }
     let dir = scratch_dir();
     // An empty value counts as unset: the server must create its development secret.
     let server = TestServer::start_in(
@@ -89,6 +98,9 @@ async fn without_a_secret_the_server_creates_one_and_token_uses_it() {
 
 #[tokio::test]
 async fn bad_configuration_fails_fast_with_the_variable_named() {
+    if !crate::helpers::local_only("bad_configuration_fails_fast_with_the_variable_named") {
+        return;
+    }
     let output = Command::new(env!("CARGO_BIN_EXE_omnicanal"))
         .arg("serve")
         .env_clear()

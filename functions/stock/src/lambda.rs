@@ -1,0 +1,8 @@
+//! The stock function on AWS Lambda: `lambda_http` around [`omnicanal_stock::handle`], over the
+//! DynamoDB SDK adapter. Everything but the conversion is built once per cold start.
+
+#[tokio::main]
+async fn main() -> Result<(), omnicanal_shared::host::lambda::Error> {
+    omnicanal_shared::host::lambda::run(|request, env| async move { omnicanal_stock::handle(request, &env).await })
+        .await
+}

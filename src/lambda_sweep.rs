@@ -1,0 +1,30 @@
+//! The scheduled sweep on AWS Lambda (an EventBridge schedule in `template.yaml`): releases
+//! expired stock holds and writes off lapsed loyalty points, with the same functions
+//! `omnicanal sweep` and the Workers' cron trigger run.
+
+use omnicanal_shared::host::lambda::lambda_runtime::{self, LambdaEvent, service_fn};
+use omnicanal_shared::host::lambda::{Error, env_from_process};
+
+/// The most holds or accounts one run handles; the next run continues.
+const LIMIT: usize = 5_000;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let env = env_from_process().await.map_err(Error::from)?;
+    lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
+        let env = env.clone();
+        async move {
+            let stock =
+                omnicanal_stock::sweep(&env.store, env.clock.epoch_secs(), LIMIT).await.map_err(|e| e.to_string())?;
+            let accounts =
+                omnicanal_loyalty::sweep(&env.store, env.clock.now(), LIMIT).await.map_err(|e| e.to_string())?;
+            Ok::<_, Error>(serde_json::json!({
+                "reservations_expired": stock.expired,
+                "reservations_skipped": stock.skipped,
+                "loyalty_accounts_expired": accounts,
+            }))
+        }
+    }))
+    .await
+}
