@@ -24,12 +24,15 @@ pub enum Target {
     Local,
     /// The four Lambda binaries under the Runtime-API emulator (always on DynamoDB).
     Lambda,
+    /// The four Workers under `wrangler dev --local` (always on DynamoDB).
+    Worker,
 }
 
 /// The target of this run.
 pub fn target() -> Target {
     match std::env::var("OMNICANAL_TEST_TARGET").as_deref() {
         Ok("lambda") => Target::Lambda,
+        Ok("worker") => Target::Worker,
         _ => Target::Local,
     }
 }
@@ -49,6 +52,10 @@ enum Process {
     /// Kept for its `Drop`, which stops the emulator and the binaries.
     Lambda {
         _host: crate::lambda_host::LambdaHost,
+    },
+    /// Kept for its `Drop`, which stops the Workers and the proxy.
+    Worker {
+        _host: crate::worker_host::WorkerHost,
     },
 }
 
@@ -80,8 +87,10 @@ impl TestServer {
 
     /// Starts a server on `data_dir` with extra environment variables.
     pub fn start_in(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
-        if target() == Target::Lambda {
-            return Self::start_lambda(data_dir, extra_env);
+        match target() {
+            Target::Lambda => return Self::start_lambda(data_dir, extra_env),
+            Target::Worker => return Self::start_worker(data_dir, extra_env),
+            Target::Local => {}
         }
         let store = std::env::var("OMNICANAL_TEST_STORE").unwrap_or_else(|_| "embedded".to_owned());
         let mut command = Command::new(env!("CARGO_BIN_EXE_omnicanal"));
@@ -135,8 +144,9 @@ impl TestServer {
         }
     }
 
-    /// The same configuration, on the Lambda binaries behind the emulator.
-    fn start_lambda(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
+    /// The configuration every platform target gets: the test key, issuer, audience and
+    /// origin, its own table on the DynamoDB-compatible server, and `extra_env`.
+    fn platform_env(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut env: Vec<(String, String)> = [
             ("OMNICANAL_STORE", "dynamodb"),
             ("OMNICANAL_JWT_SECRET", SECRET),
@@ -148,12 +158,27 @@ impl TestServer {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        env.extend(dynamodb_env(&data_dir).into_iter().map(|(k, v)| (k.to_owned(), v)));
+        env.extend(dynamodb_env(data_dir).into_iter().map(|(k, v)| (k.to_owned(), v)));
         env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        env
+    }
+
+    /// The same configuration, on the Lambda binaries behind the emulator.
+    fn start_lambda(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
+        let env = Self::platform_env(&data_dir, extra_env);
         let logs = Arc::new(Mutex::new(Vec::new()));
         let host = crate::lambda_host::LambdaHost::start(&env, logs.clone());
         let base = host.base.clone();
         Self { process: Process::Lambda { _host: host }, base, logs, data_dir, client: reqwest::Client::new() }
+    }
+
+    /// The same configuration, on the Workers under `wrangler dev --local`.
+    fn start_worker(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
+        let env = Self::platform_env(&data_dir, extra_env);
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let host = crate::worker_host::WorkerHost::start(&data_dir, &env, logs.clone());
+        let base = host.base.clone();
+        Self { process: Process::Worker { _host: host }, base, logs, data_dir, client: reqwest::Client::new() }
     }
 
     /// The URL of `path`.

@@ -15,3 +15,4 @@ mod offers;
 mod server;
 mod stock;
 mod stock_items;
+mod worker_host;

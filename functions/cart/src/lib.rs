@@ -7,6 +7,8 @@
 
 mod access;
 mod carts;
+#[cfg(all(feature = "worker", target_arch = "wasm32"))]
+mod edge;
 mod lines;
 mod merge;
 pub mod model;

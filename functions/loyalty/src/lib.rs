@@ -4,6 +4,8 @@
 
 pub mod account;
 mod earn;
+#[cfg(all(feature = "worker", target_arch = "wasm32"))]
+mod edge;
 mod ledger;
 mod me;
 pub mod records;

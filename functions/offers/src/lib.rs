@@ -4,6 +4,8 @@
 
 mod definition;
 mod definitions;
+#[cfg(all(feature = "worker", target_arch = "wasm32"))]
+mod edge;
 mod events;
 mod me;
 pub mod profile;

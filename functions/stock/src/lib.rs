@@ -6,6 +6,8 @@
 //! expired holds, and the reorder list. Keys and costs are in [`records`].
 
 mod availability;
+#[cfg(all(feature = "worker", target_arch = "wasm32"))]
+mod edge;
 mod items;
 mod levels;
 mod locations;

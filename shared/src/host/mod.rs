@@ -3,3 +3,5 @@
 
 #[cfg(all(feature = "lambda", not(target_arch = "wasm32")))]
 pub mod lambda;
+#[cfg(all(feature = "worker", target_arch = "wasm32"))]
+pub mod worker;

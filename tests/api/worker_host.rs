@@ -1,0 +1,190 @@
+//! The four Workers under `wrangler dev --local` (workerd), so the black-box suite can drive
+//! them: one `wrangler dev` per function on its own port, each given a generated config (the
+//! built bundle, no build step, the test's vars), and a small proxy in front that sends each
+//! path to the Worker owning its first segment, as routes do on Cloudflare.
+
+use std::collections::HashMap;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Response, StatusCode};
+use axum::routing::any;
+use tokio::sync::oneshot;
+
+use crate::lambda_host::FUNCTIONS;
+
+/// The running Workers and their proxy; everything stops on drop.
+pub struct WorkerHost {
+    /// `http://127.0.0.1:PORT` of the proxy.
+    pub base: String,
+    children: Vec<Child>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("addr").port()
+}
+
+/// A config for one Worker: the bundle scripts/build-worker made, and `vars`.
+fn config(dir: &Path, function: &str, vars: &[(String, String)]) -> PathBuf {
+    let main = repo().join(format!("functions/{function}/build/worker/shim.mjs"));
+    assert!(main.exists(), "{} is built (scripts/build-worker {function})", main.display());
+    let mut text = format!(
+        "name = \"omnicanal-{function}\"\nmain = {:?}\ncompatibility_date = \"2025-06-01\"\n\n[vars]\n",
+        main.display().to_string()
+    );
+    for (name, value) in vars {
+        text.push_str(&format!("{name} = {value:?}\n"));
+    }
+    let path = dir.join(format!("wrangler-{function}.toml"));
+    std::fs::create_dir_all(dir).expect("scratch dir");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+impl WorkerHost {
+    /// Starts the four Workers with `vars` and the proxy, and waits until each answers its
+    /// health route.
+    pub fn start(dir: &Path, vars: &[(String, String)], logs: Arc<Mutex<Vec<String>>>) -> Self {
+        let wrangler = repo().join("node_modules/.bin/wrangler");
+        assert!(wrangler.exists(), "wrangler is installed (scripts/install-worker-tools)");
+        let mut ports = HashMap::new();
+        let mut children = Vec::new();
+        for function in FUNCTIONS {
+            let port = free_port();
+            ports.insert(function, port);
+            let mut command = Command::new(&wrangler);
+            command
+                .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--inspector-port", &free_port().to_string()])
+                .arg("--config")
+                .arg(config(dir, function, vars))
+                .arg("--persist-to")
+                .arg(dir.join(format!("wrangler-state-{function}")))
+                .arg("--show-interactive-dev-session=false")
+                .current_dir(dir)
+                .env("WRANGLER_SEND_METRICS", "false")
+                .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+                .env("CI", "true")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                // Its own process group, so stopping it also stops workerd.
+                .process_group(0);
+            let mut child = command.spawn().expect("wrangler dev starts");
+            for stream in [
+                child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+                child.stderr.take().map(|s| Box::new(s) as _),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let sink = logs.clone();
+                std::thread::spawn(move || {
+                    use std::io::BufRead as _;
+                    for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
+                        sink.lock().expect("logs").push(line);
+                    }
+                });
+            }
+            children.push(child);
+        }
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let routes = Arc::new(ports.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("proxy runtime");
+            runtime.block_on(async move {
+                let app = Router::new().fallback(any(proxy)).with_state((routes, reqwest::Client::new()));
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+                let base = format!("http://{}", listener.local_addr().expect("addr"));
+                tokio::spawn(async move { axum::serve(listener, app).await });
+                ready_tx.send(base).expect("report");
+                let _ = stop_rx.await;
+            });
+        });
+        let base = ready_rx.recv_timeout(Duration::from_secs(10)).expect("proxy starts");
+        let host = Self { base, children, stop: Some(stop_tx) };
+        for (function, port) in &ports {
+            wait_healthy(function, *port, &logs);
+        }
+        host
+    }
+}
+
+fn wait_healthy(function: &str, port: u16, logs: &Arc<Mutex<Vec<String>>>) {
+    let started = Instant::now();
+    let url = format!("http://127.0.0.1:{port}/{function}/health");
+    while started.elapsed() < Duration::from_secs(120) {
+        let answered = std::process::Command::new("curl")
+            .args(["-sf", "-m", "2", "-o", "/dev/null", &url])
+            .status()
+            .is_ok_and(|s| s.success());
+        if answered {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let tail: Vec<String> = logs.lock().expect("logs").iter().rev().take(30).cloned().collect();
+    panic!("the {function} Worker did not answer {url} within 120 s; last log lines: {tail:#?}");
+}
+
+impl Drop for WorkerHost {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+            let _ = child.wait();
+        }
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Forwards a request to the Worker owning its path, and its answer back. Paths of no
+/// function go to the cart Worker, whose pipeline answers them with problem JSON.
+async fn proxy(
+    State((ports, client)): State<(Arc<HashMap<&'static str, u16>>, reqwest::Client)>,
+    request: Request,
+) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let owner = parts.uri.path().trim_start_matches('/').split('/').next().unwrap_or_default();
+    let port = ports.get(owner).or_else(|| ports.get("cart")).copied().unwrap_or_default();
+    let target = format!("http://127.0.0.1:{port}{}", parts.uri.path_and_query().map_or("/", |p| p.as_str()));
+    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let mut forward = client.request(parts.method.clone(), target).body(bytes.to_vec());
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            forward = forward.header(name, value);
+        }
+    }
+    match forward.send().await {
+        Ok(answer) => {
+            let mut response = Response::builder().status(answer.status().as_u16());
+            for (name, value) in answer.headers() {
+                if name != "content-length" && name != "transfer-encoding" {
+                    response = response.header(name, value);
+                }
+            }
+            let body = answer.bytes().await.unwrap_or_default();
+            response.body(Body::from(body)).expect("response")
+        }
+        Err(_) => Response::builder().status(StatusCode::BAD_GATEWAY).body(Body::empty()).expect("502"),
+    }
+}
