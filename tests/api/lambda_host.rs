@@ -115,21 +115,7 @@ impl LambdaHost {
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped());
                 let mut child = command.spawn().expect("a Lambda binary starts");
-                for stream in [
-                    child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-                    child.stderr.take().map(|s| Box::new(s) as _),
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    let sink = logs.clone();
-                    std::thread::spawn(move || {
-                        use std::io::BufRead as _;
-                        for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
-                            sink.lock().expect("logs").push(line);
-                        }
-                    });
-                }
+                crate::helpers::drain(&mut child, &logs);
                 children.push(child);
             }
         }

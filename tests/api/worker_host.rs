@@ -31,9 +31,11 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("addr").port()
+/// `n` distinct free ports: all held at once while chosen, so none is handed out twice.
+fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<std::net::TcpListener> =
+        (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port")).collect();
+    held.iter().map(|l| l.local_addr().expect("addr").port()).collect()
 }
 
 /// A config for one Worker: the bundle scripts/build-worker made, and `vars`.
@@ -61,44 +63,11 @@ impl WorkerHost {
         assert!(wrangler.exists(), "wrangler is installed (scripts/install-worker-tools)");
         let mut ports = HashMap::new();
         let mut children = Vec::new();
+        let mut free = free_ports(2 * FUNCTIONS.len()).into_iter();
         for function in FUNCTIONS {
-            let port = free_port();
+            let (port, inspector) = (free.next().expect("port"), free.next().expect("port"));
             ports.insert(function, port);
-            let mut command = Command::new(&wrangler);
-            command
-                .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--inspector-port", &free_port().to_string()])
-                .arg("--config")
-                .arg(config(dir, function, vars))
-                .arg("--persist-to")
-                .arg(dir.join(format!("wrangler-state-{function}")))
-                .arg("--show-interactive-dev-session=false")
-                .current_dir(dir)
-                .env("WRANGLER_SEND_METRICS", "false")
-                .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-                .env("CI", "true")
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                // Its own process group, so stopping it also stops workerd.
-                .process_group(0);
-            let mut child = command.spawn().expect("wrangler dev starts");
-            for stream in [
-                child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-                child.stderr.take().map(|s| Box::new(s) as _),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                let sink = logs.clone();
-                std::thread::spawn(move || {
-                    use std::io::BufRead as _;
-                    for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
-                        sink.lock().expect("logs").push(line);
-                    }
-                });
-            }
-            children.push(child);
+            children.push(spawn(&wrangler, dir, function, vars, port, inspector, &logs));
         }
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -119,37 +88,97 @@ impl WorkerHost {
             });
         });
         let base = ready_rx.recv_timeout(Duration::from_secs(10)).expect("proxy starts");
-        let host = Self { base, children, stop: Some(stop_tx) };
-        for (function, port) in &ports {
-            wait_healthy(function, *port, &logs);
+        let mut host = Self { base, children, stop: Some(stop_tx) };
+        for (index, function) in FUNCTIONS.iter().enumerate() {
+            let port = ports[function];
+            // wrangler dev now and then dies while starting on a loaded machine (its esbuild
+            // or workerd crashes): start that Worker again, a bounded number of times.
+            let mut attempt = 1;
+            while !healthy(function, port, &mut host.children[index]) {
+                assert!(attempt < 3, "the {function} Worker did not start; last log lines: {:#?}", tail(&logs));
+                stop(&mut host.children[index]);
+                let inspector = free_ports(1)[0];
+                host.children[index] = spawn(&wrangler, dir, function, vars, port, inspector, &logs);
+                attempt += 1;
+            }
         }
         host
     }
 }
 
-fn wait_healthy(function: &str, port: u16, logs: &Arc<Mutex<Vec<String>>>) {
+/// Starts `wrangler dev` for one Worker, its output going to `logs`.
+fn spawn(
+    wrangler: &Path,
+    dir: &Path,
+    function: &str,
+    vars: &[(String, String)],
+    port: u16,
+    inspector: u16,
+    logs: &Arc<Mutex<Vec<String>>>,
+) -> Child {
+    let mut command = Command::new(wrangler);
+    command
+        .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--inspector-port", &inspector.to_string()])
+        .arg("--config")
+        .arg(config(dir, function, vars))
+        .arg("--persist-to")
+        .arg(dir.join(format!("wrangler-state-{function}")))
+        .arg("--show-interactive-dev-session=false")
+        .current_dir(dir)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("CI", "true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, so stopping it also stops workerd.
+        .process_group(0);
+    let mut child = command.spawn().expect("wrangler dev starts");
+    crate::helpers::drain(&mut child, logs);
+    child
+}
+
+fn tail(logs: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
+    logs.lock().expect("logs").iter().rev().take(30).cloned().collect()
+}
+
+/// Whether the Worker on `port` answers its health route within 60 s (false at once if its
+/// wrangler exited).
+fn healthy(function: &str, port: u16, child: &mut Child) -> bool {
     let started = Instant::now();
     let url = format!("http://127.0.0.1:{port}/{function}/health");
-    while started.elapsed() < Duration::from_secs(120) {
-        let answered = std::process::Command::new("curl")
-            .args(["-sf", "-m", "2", "-o", "/dev/null", &url])
-            .status()
-            .is_ok_and(|s| s.success());
+    while started.elapsed() < Duration::from_secs(60) {
+        let answered =
+            Command::new("curl").args(["-sf", "-m", "2", "-o", "/dev/null", &url]).status().is_ok_and(|s| s.success());
         if answered {
-            return;
+            return true;
+        }
+        if !matches!(child.try_wait(), Ok(None)) {
+            return false;
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    let tail: Vec<String> = logs.lock().expect("logs").iter().rev().take(30).cloned().collect();
-    panic!("the {function} Worker did not answer {url} within 120 s; last log lines: {tail:#?}");
+    false
+}
+
+/// Stops a `wrangler dev` and its workerd: SIGTERM to the group, then SIGKILL, as wrangler
+/// does not always exit on SIGTERM.
+fn stop(child: &mut Child) {
+    let group = format!("-{}", child.id());
+    let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    let _ = child.wait();
 }
 
 impl Drop for WorkerHost {
     fn drop(&mut self) {
         for child in &mut self.children {
-            let group = format!("-{}", child.id());
-            let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-            let _ = child.wait();
+            stop(child);
         }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

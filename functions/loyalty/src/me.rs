@@ -6,7 +6,7 @@ use omnicanal_shared::auth::Role;
 use omnicanal_shared::clock::rfc3339;
 use omnicanal_shared::error::ApiError;
 use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{Cursor, Query, Store, StoreError};
+use omnicanal_shared::store::{Query, Store};
 use serde_json::json;
 
 use crate::ledger::{Decision, run};
@@ -50,24 +50,10 @@ pub async fn me<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, A
 /// query.
 pub async fn transactions<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let customer = call.require(&[Role::Customer])?.sub.clone();
-    let limit = match call.query_value("limit")? {
-        None => 20,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ApiError::invalid("limit", "must be 1-100"))?,
-    };
-    let cursor = call.query_value("cursor")?.map(Cursor::from_client);
+    let (limit, cursor) = call.paging(20, 100)?;
     let query = Query::partition(ledger_pk(&customer), limit).descending().after(cursor);
-    let page = call.env.store.query(&query).await.map_err(|e| match e {
-        StoreError::InvalidCursor => ApiError::BadRequest {
-            code: "invalid_cursor",
-            detail: "the cursor does not belong to this ledger".into(),
-            errors: vec![],
-        },
-        other => other.into(),
-    })?;
+    // A foreign cursor is a 400 `invalid_cursor` (mapped with every store error).
+    let page = call.env.store.query(&query).await?;
     let transactions: Vec<StoredEntry> = page
         .items
         .into_iter()

@@ -6,7 +6,7 @@ use omnicanal_shared::auth::Role;
 use omnicanal_shared::clock::rfc3339;
 use omnicanal_shared::error::{ApiError, FieldError};
 use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{Condition, Store, StoreError, WriteOp};
+use omnicanal_shared::store::{Store, put_create_or_replace};
 
 use crate::definition::{Offer, validate};
 use crate::records::{from_item, offer_key, to_item};
@@ -38,15 +38,7 @@ pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, 
     offer.offer_id = offer_id;
     offer.updated_at = rfc3339(call.now());
     let item = to_item(&offer)?;
-    let create = WriteOp::Put { item: item.clone(), condition: Some(Condition::NotExists) };
-    let status = match call.env.store.transact(vec![create]).await {
-        Ok(()) => StatusCode::CREATED,
-        Err(StoreError::ConditionFailed { .. }) => {
-            call.env.store.transact(vec![WriteOp::Put { item, condition: None }]).await?;
-            StatusCode::OK
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let status = if put_create_or_replace(&call.env.store, item).await? { StatusCode::CREATED } else { StatusCode::OK };
     json::response(status, &offer)
 }
 

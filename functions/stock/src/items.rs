@@ -9,7 +9,7 @@ use omnicanal_shared::clock::rfc3339;
 use omnicanal_shared::domain::{Money, Sku};
 use omnicanal_shared::error::{ApiError, FieldError};
 use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{Condition, Store, StoreError, WriteOp};
+use omnicanal_shared::store::{Store, put_create_or_replace};
 use serde::Deserialize;
 
 /// The largest stock count or threshold accepted.
@@ -80,15 +80,7 @@ pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, 
         updated_at: rfc3339(call.now()),
     };
     let item = product.to_item()?;
-    let create = WriteOp::Put { item: item.clone(), condition: Some(Condition::NotExists) };
-    let status = match call.env.store.transact(vec![create]).await {
-        Ok(()) => StatusCode::CREATED,
-        Err(StoreError::ConditionFailed { .. }) => {
-            call.env.store.transact(vec![WriteOp::Put { item, condition: None }]).await?;
-            StatusCode::OK
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let status = if put_create_or_replace(&call.env.store, item).await? { StatusCode::CREATED } else { StatusCode::OK };
     json::response(status, &product)
 }
 

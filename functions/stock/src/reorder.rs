@@ -9,7 +9,7 @@ use omnicanal_shared::catalog;
 use omnicanal_shared::domain::Sku;
 use omnicanal_shared::error::ApiError;
 use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{Cursor, Query, Store};
+use omnicanal_shared::store::{Query, Store};
 use serde_json::json;
 
 use crate::records::{Level, reorder_pk};
@@ -22,24 +22,10 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>,
         .filter(|id| omnicanal_shared::context::is_location_id(id))
         .ok_or_else(|| ApiError::invalid("location_id", "a location id is required"))?
         .to_owned();
-    let limit = match call.query_value("limit")? {
-        None => 100,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ApiError::invalid("limit", "must be 1-100"))?,
-    };
-    let cursor = call.query_value("cursor")?.map(Cursor::from_client);
+    let (limit, cursor) = call.paging(100, 100)?;
     let query = Query::gsi1(reorder_pk(&location_id), limit).after(cursor);
-    let page = call.env.store.query(&query).await.map_err(|e| match e {
-        omnicanal_shared::store::StoreError::InvalidCursor => ApiError::BadRequest {
-            code: "invalid_cursor",
-            detail: "the cursor does not belong to this list".into(),
-            errors: vec![],
-        },
-        other => other.into(),
-    })?;
+    // A foreign cursor is a 400 `invalid_cursor` (mapped with every store error).
+    let page = call.env.store.query(&query).await?;
     let levels: Vec<Level> = page.items.into_iter().map(Level::from_item).collect::<Result<_, _>>()?;
     let keys: Vec<_> =
         levels.iter().filter_map(|l| Sku::parse(&l.sku).ok()).map(|sku| catalog::product_key(&sku)).collect();

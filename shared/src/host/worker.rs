@@ -120,7 +120,20 @@ where
         }
     };
     let (parts, body) = request.into_parts();
+    let (method, path) = (parts.method.to_string(), parts.uri.path().to_owned());
+    let started = worker::Date::now().as_millis();
     let bytes = body.collect().await.map_err(|e| worker::Error::RustError(e.to_string()))?.to_bytes();
     let response = handler(http::Request::from_parts(parts, bytes), env).await;
+    // One JSON line per request, as the other hosts log it (Workers have no tracing sink).
+    let line = serde_json::json!({
+        "level": "INFO",
+        "message": "handled",
+        "request_id": response.headers().get(crate::context::REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or(&request_id),
+        "method": method,
+        "path": path,
+        "status": response.status().as_u16(),
+        "elapsed_ms": worker::Date::now().as_millis().saturating_sub(started),
+    });
+    worker::console_log!("{line}");
     Ok(response.map(Full::new))
 }

@@ -91,6 +91,19 @@ impl<S> Call<'_, S> {
         }
     }
 
+    /// The `limit` (1 to `max`, `default` when absent) and `cursor` of a paged listing.
+    pub fn paging(&self, default: u32, max: u32) -> Result<(u32, Option<crate::store::Cursor>), ApiError> {
+        let limit = match self.query_value("limit")? {
+            None => default,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| ApiError::invalid("limit", format!("must be 1-{max}")))?,
+        };
+        Ok((limit, self.query_value("cursor")?.map(crate::store::Cursor::from_client)))
+    }
+
     /// The body parsed as `T` (see [`json::parse`]).
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
         json::parse(&self.body)

@@ -398,6 +398,21 @@ pub trait Store {
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
 }
 
+/// Puts `item`, creating it if absent (`Ok(true)`) or replacing it (`Ok(false)`): a
+/// conditional put, and a second, plain put only when the item existed. For resources whose
+/// `PUT` answers `201` on create and `200` on replace.
+pub async fn put_create_or_replace<S: Store>(store: &S, item: Item) -> Result<bool, StoreError> {
+    let create = WriteOp::Put { item: item.clone(), condition: Some(Condition::NotExists) };
+    match store.transact(vec![create]).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { .. }) => {
+            store.transact(vec![WriteOp::Put { item, condition: None }]).await?;
+            Ok(false)
+        }
+        Err(other) => Err(other),
+    }
+}
+
 /// A Number attribute from an integer.
 pub fn num(n: impl Into<i128>) -> AttributeValue {
     AttributeValue::N(n.into().to_string())
