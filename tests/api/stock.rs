@@ -274,6 +274,21 @@ async fn an_expired_hold_stops_counting_at_once() {
 }
 
 #[tokio::test]
+async fn a_location_is_created_then_replaced() {
+    let server = TestServer::start();
+    let desk = Desk::new(&server);
+    let body = |name: &str| json!({"kind": "store", "name": name, "channels": ["web", "store:lyon"]});
+    let created = desk.send(Method::PUT, "/stock/locations/lyon", Some(&desk.staff), Some(body("Lyon"))).await;
+    assert_eq!(created.status(), 201);
+    let replaced =
+        desk.send(Method::PUT, "/stock/locations/lyon", Some(&desk.staff), Some(body("Lyon Part-Dieu"))).await;
+    assert_eq!(replaced.status(), 200);
+    let shown: Value = replaced.json().await.expect("json");
+    assert_eq!(shown["name"], "Lyon Part-Dieu");
+    assert_eq!(shown["channels"], json!(["store:lyon", "web"]));
+}
+
+#[tokio::test]
 async fn bad_inputs_and_wrong_callers_are_refused() {
     let server = TestServer::start();
     let desk = Desk::new(&server);

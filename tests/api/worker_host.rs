@@ -31,11 +31,26 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `n` distinct free ports: all held at once while chosen, so none is handed out twice.
+/// `n` distinct free ports, below the kernel's ephemeral range (32768 and up on Linux): a
+/// port that bind(0) or an outgoing connection can be handed (workerd binds several, every
+/// client connection takes one) could be taken between our choosing it and wrangler binding
+/// it. Each process walks its own stretch of 10000-32000 and never reuses a port.
 fn free_ports(n: usize) -> Vec<u16> {
-    let held: Vec<std::net::TcpListener> =
-        (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port")).collect();
-    held.iter().map(|l| l.local_addr().expect("addr").port()).collect()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const FIRST: u32 = 10_000;
+    const SPAN: u32 = 22_000;
+    let offset = (std::process::id() * 7919) % SPAN;
+    let mut ports = Vec::with_capacity(n);
+    while ports.len() < n {
+        let step = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(step < SPAN, "no free port left below the ephemeral range");
+        let port = u16::try_from(FIRST + (offset + step) % SPAN).expect("below 32000");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            ports.push(port);
+        }
+    }
+    ports
 }
 
 /// A config for one Worker: the bundle scripts/build-worker made, and `vars`.
@@ -62,16 +77,30 @@ impl WorkerHost {
         let wrangler = repo().join("node_modules/.bin/wrangler");
         assert!(wrangler.exists(), "wrangler is installed (scripts/install-worker-tools)");
         let mut ports = HashMap::new();
-        let mut children = Vec::new();
-        let mut free = free_ports(2 * FUNCTIONS.len()).into_iter();
+        // The host owns the processes from the start, so a failed start still stops them.
+        let mut host = Self { base: String::new(), children: Vec::new(), stop: None };
         for function in FUNCTIONS {
-            let (port, inspector) = (free.next().expect("port"), free.next().expect("port"));
+            let [port, inspector] = free_ports(2)[..] else { unreachable!("two ports") };
             ports.insert(function, port);
-            children.push(spawn(&wrangler, dir, function, vars, port, inspector, &logs));
+            host.children.push(spawn(&wrangler, dir, function, vars, port, inspector, &logs));
+        }
+        for (index, function) in FUNCTIONS.iter().enumerate() {
+            // wrangler dev now and then dies while starting on a loaded machine (its esbuild
+            // or workerd crashes, or a port is taken): start that Worker again, on fresh
+            // ports, a bounded number of times.
+            let mut attempt = 1;
+            while !healthy(function, ports[function], &mut host.children[index]) {
+                assert!(attempt < 3, "the {function} Worker did not start; last log lines: {:#?}", tail(&logs));
+                stop(&mut host.children[index]);
+                let [port, inspector] = free_ports(2)[..] else { unreachable!("two ports") };
+                ports.insert(function, port);
+                host.children[index] = spawn(&wrangler, dir, function, vars, port, inspector, &logs);
+                attempt += 1;
+            }
         }
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let routes = Arc::new(ports.clone());
+        let routes = Arc::new(ports);
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -87,21 +116,8 @@ impl WorkerHost {
                 let _ = stop_rx.await;
             });
         });
-        let base = ready_rx.recv_timeout(Duration::from_secs(10)).expect("proxy starts");
-        let mut host = Self { base, children, stop: Some(stop_tx) };
-        for (index, function) in FUNCTIONS.iter().enumerate() {
-            let port = ports[function];
-            // wrangler dev now and then dies while starting on a loaded machine (its esbuild
-            // or workerd crashes): start that Worker again, a bounded number of times.
-            let mut attempt = 1;
-            while !healthy(function, port, &mut host.children[index]) {
-                assert!(attempt < 3, "the {function} Worker did not start; last log lines: {:#?}", tail(&logs));
-                stop(&mut host.children[index]);
-                let inspector = free_ports(1)[0];
-                host.children[index] = spawn(&wrangler, dir, function, vars, port, inspector, &logs);
-                attempt += 1;
-            }
-        }
+        host.stop = Some(stop_tx);
+        host.base = ready_rx.recv_timeout(Duration::from_secs(10)).expect("proxy starts");
         host
     }
 }
@@ -135,7 +151,7 @@ fn spawn(
         // Its own process group, so stopping it also stops workerd.
         .process_group(0);
     let mut child = command.spawn().expect("wrangler dev starts");
-    crate::helpers::drain(&mut child, logs);
+    crate::child_logs::drain(&mut child, logs);
     child
 }
 

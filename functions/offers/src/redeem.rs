@@ -40,7 +40,8 @@ fn below(limit: Option<u32>) -> Option<Condition> {
 }
 
 /// Redeems: `201` the first time, `200` with the same redemption for a repeated order,
-/// `409 offer_limit_reached` or `409 offer_not_active`.
+/// `409 offer_limit_reached` or `409 offer_not_active`. Cost: 1 batch read (the offer, this
+/// order's redemption), 1 transaction (redemption + both counters, each conditioned).
 pub async fn redeem<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let offer_id = path_offer_id(call)?;
     let body: RedeemBody = call.json()?;
@@ -50,9 +51,11 @@ pub async fn redeem<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes
     }
     let store = &call.env.store;
     let key = redemption_key(&offer_id, &customer, &body.order_id);
-    let offer =
-        from_item(store.get(&offer_key(&offer_id)).await?.ok_or_else(|| ApiError::not_found("no such offer"))?)?;
-    if let Some(existing) = store.get(&key).await? {
+    // The offer and this order's redemption in one batch read.
+    let mut found = store.batch_get(&[offer_key(&offer_id), key.clone()]).await?.into_iter();
+    let (stored_offer, existing) = (found.next().flatten(), found.next().flatten());
+    let offer = from_item(stored_offer.ok_or_else(|| ApiError::not_found("no such offer"))?)?;
+    if let Some(existing) = existing {
         return replay(existing);
     }
     if !offer.is_active(call.now().unix_timestamp()) {

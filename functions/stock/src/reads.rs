@@ -48,14 +48,28 @@ pub struct Stock {
 impl Stock {
     /// Reads `skus` and their levels at `location_ids`: ⌈k·(1+n)/100⌉ batch reads.
     pub async fn read<S: Store>(store: &S, skus: &[String], location_ids: &[String]) -> Result<Self, StoreError> {
-        let mut keys = Vec::with_capacity(skus.len() * (1 + location_ids.len()));
+        Ok(Self::read_along(store, skus, location_ids, None).await?.0)
+    }
+
+    /// As [`Stock::read`], fetching one more item, `along`, in the same batch reads, so a
+    /// decision that also needs it (a reservation's own record) costs no extra round trip.
+    pub async fn read_along<S: Store>(
+        store: &S,
+        skus: &[String],
+        location_ids: &[String],
+        along: Option<&Key>,
+    ) -> Result<(Self, Option<Item>), StoreError> {
+        let mut keys = Vec::with_capacity(skus.len() * (1 + location_ids.len()) + 1);
         for sku in skus {
             let parsed = Sku::parse(sku).map_err(StoreError::Invalid)?;
             keys.push(catalog::product_key(&parsed));
             keys.extend(location_ids.iter().map(|loc| level_key(sku, loc)));
         }
+        keys.extend(along.cloned());
+        let mut found = batch_get_all(store, &keys).await?;
+        let extra = if along.is_some() { found.pop().flatten() } else { None };
         let mut stock = Self::default();
-        for item in batch_get_all(store, &keys).await?.into_iter().flatten() {
+        for item in found.into_iter().flatten() {
             if item.get("sk").is_some_and(
                 |sk| matches!(sk, omnicanal_shared::store::AttributeValue::S(s) if s == catalog::PRODUCT_SK),
             ) {
@@ -66,7 +80,7 @@ impl Stock {
                 stock.levels.insert((level.sku.clone(), level.location_id.clone()), level);
             }
         }
-        Ok(stock)
+        Ok((stock, extra))
     }
 
     /// Units of `sku` available now at `location_id`.

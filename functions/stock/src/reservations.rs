@@ -98,7 +98,9 @@ fn validate(body: &ReserveBody) -> Result<(), ApiError> {
 }
 
 /// `POST /stock/reservations` (cart holder, customer, service): holds every line at one
-/// location, or nothing (`409 insufficient_stock` with the short lines).
+/// location, or nothing (`409 insufficient_stock` with the short lines). Cost: 1 query of
+/// the locations, 1 batch read (products, levels, the reservation's own id), 1 transaction;
+/// a cart holder's cart is 1 read more.
 pub async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let body: ReserveBody = call.json()?;
     validate(&body)?;
@@ -123,21 +125,24 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes
     let skus: Vec<String> = wanted.keys().cloned().collect();
 
     for _ in 0..MAX_ATTEMPTS {
-        if let Some(item) = store.get(&reservation_key(&body.reservation_id)).await? {
-            return replay(Reservation::from_item(item)?, &fingerprint, now);
-        }
         let locations = selling_locations(store, &channel, None).await?;
-        if let Some(only) = &body.location_id
-            && !locations.iter().any(|l| &l.location_id == only)
-        {
-            return Err(ApiError::invalid("location_id", format!("no location {only} sells to channel {channel}")));
-        }
         let candidates: Vec<String> = locations
             .iter()
             .map(|l| l.location_id.clone())
             .filter(|id| body.location_id.as_ref().is_none_or(|only| only == id))
             .collect();
-        let stock = Stock::read(store, &skus, &candidates).await?;
+        // The reservation's own record comes in the same batch read: a retry is answered
+        // from it, whatever the stock is now.
+        let id_key = reservation_key(&body.reservation_id);
+        let (stock, existing) = Stock::read_along(store, &skus, &candidates, Some(&id_key)).await?;
+        if let Some(item) = existing {
+            return replay(Reservation::from_item(item)?, &fingerprint, now);
+        }
+        if let Some(only) = &body.location_id
+            && candidates.is_empty()
+        {
+            return Err(ApiError::invalid("location_id", format!("no location {only} sells to channel {channel}")));
+        }
         let named: Vec<(String, String)> =
             body.lines.iter().enumerate().map(|(i, l)| (format!("lines[{i}].sku"), l.sku.clone())).collect();
         stock.require_products(&named)?;
@@ -239,7 +244,7 @@ async fn release_expired<S: Store>(store: &S, stock: &Stock, now: i64) -> Result
     ids.dedup();
     let mut released = 0;
     for id in ids {
-        if matches!(finish(store, &id, ReservationStatus::Expired, now).await, Ok(Finished::Done)) {
+        if matches!(finish(store, &id, ReservationStatus::Expired, now, None).await, Ok((Finished::Done, _))) {
             released += 1;
         }
     }
@@ -258,14 +263,26 @@ pub enum Finished {
 /// Ends a held reservation as `target` (committed, released or expired): one transaction of
 /// the reservation's status change and each line's level update, all conditioned on the
 /// hold still being there. Committing sells the units (`on_hand` goes down, the reorder
-/// entry follows); releasing and expiring give them back to `free`.
-pub async fn finish<S: Store>(store: &S, id: &str, target: ReservationStatus, now: i64) -> Result<Finished, ApiError> {
+/// entry follows); releasing and expiring give them back to `free`. `known` is the
+/// reservation when the caller has just read it (its first attempt then reads nothing).
+/// Returns the reservation as it now stands.
+pub async fn finish<S: Store>(
+    store: &S,
+    id: &str,
+    target: ReservationStatus,
+    now: i64,
+    mut known: Option<Reservation>,
+) -> Result<(Finished, Reservation), ApiError> {
     for _ in 0..MAX_ATTEMPTS {
-        let item = store.get(&reservation_key(id)).await?.ok_or_else(|| ApiError::not_found("no such reservation"))?;
-        let reservation = Reservation::from_item(item)?;
+        let mut reservation = match known.take() {
+            Some(reservation) => reservation,
+            None => Reservation::from_item(
+                store.get(&reservation_key(id)).await?.ok_or_else(|| ApiError::not_found("no such reservation"))?,
+            )?,
+        };
         let shown = reservation.status_at(now);
         if reservation.status == target || (shown == target && target != ReservationStatus::Expired) {
-            return Ok(Finished::Already);
+            return Ok((Finished::Already, reservation));
         }
         let allowed = match target {
             ReservationStatus::Committed => shown == ReservationStatus::Held,
@@ -329,7 +346,10 @@ pub async fn finish<S: Store>(store: &S, id: &str, target: ReservationStatus, no
             }
         }
         match store.transact(ops).await {
-            Ok(()) => return Ok(Finished::Done),
+            Ok(()) => {
+                reservation.status = target;
+                return Ok((Finished::Done, reservation));
+            }
             Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
             Err(other) => return Err(other.into()),
         }
@@ -380,19 +400,18 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, 
 }
 
 /// `POST /stock/reservations/{id}/commit` (service): the hold becomes a sale. Idempotent;
-/// an expired or released hold is `409`.
+/// an expired or released hold is `409`. Cost: 1 read of the reservation, 1 batch read of its
+/// products and levels (the reorder entry follows on-hand), 1 transaction.
 pub async fn commit<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Service])?;
     let id = reservation_id(call)?;
     let now = call.now().unix_timestamp();
-    finish(&call.env.store, &id, ReservationStatus::Committed, now).await?;
-    let item =
-        call.env.store.get(&reservation_key(&id)).await?.ok_or_else(|| ApiError::not_found("no such reservation"))?;
-    respond(StatusCode::OK, &Reservation::from_item(item)?, now)
+    let (_, reservation) = finish(&call.env.store, &id, ReservationStatus::Committed, now, None).await?;
+    respond(StatusCode::OK, &reservation, now)
 }
 
 /// `DELETE /stock/reservations/{id}` (holder, service): gives the units back. Idempotent; a
-/// committed reservation is `409`.
+/// committed reservation is `409`. Cost: 1 read, 1 transaction.
 pub async fn release<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let reservation = load(call).await?;
     authorize(call, &reservation)?;
@@ -402,14 +421,10 @@ pub async fn release<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Byte
     } else {
         ReservationStatus::Released
     };
-    if reservation.status != ReservationStatus::Expired && reservation.status != ReservationStatus::Released {
-        finish(&call.env.store, &reservation.reservation_id, target, now).await?;
+    if reservation.status == ReservationStatus::Expired || reservation.status == ReservationStatus::Released {
+        return respond(StatusCode::OK, &reservation, now);
     }
-    let item = call
-        .env
-        .store
-        .get(&reservation_key(&reservation.reservation_id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such reservation"))?;
-    respond(StatusCode::OK, &Reservation::from_item(item)?, now)
+    let id = reservation.reservation_id.clone();
+    let (_, now_standing) = finish(&call.env.store, &id, target, now, Some(reservation)).await?;
+    respond(StatusCode::OK, &now_standing, now)
 }

@@ -36,9 +36,9 @@ pub async fn sweep<S: Store>(store: &S, now: i64, limit: usize) -> Result<SweepR
                     break 'pages;
                 }
                 let Some(AttributeValue::S(id)) = item.get("reservation_id") else { continue };
-                match finish(store, id, ReservationStatus::Expired, now).await {
-                    Ok(Finished::Done) => report.expired += 1,
-                    Ok(Finished::Already) | Err(ApiError::Conflict { .. }) => report.skipped += 1,
+                match finish(store, id, ReservationStatus::Expired, now, None).await {
+                    Ok((Finished::Done, _)) => report.expired += 1,
+                    Ok((Finished::Already, _)) | Err(ApiError::Conflict { .. }) => report.skipped += 1,
                     Err(other) => return Err(other),
                 }
                 if report.expired + report.skipped >= limit {
