@@ -239,21 +239,6 @@ fn dynamodb_env(data_dir: &std::path::Path) -> Vec<(&'static str, String)> {
     env
 }
 
-/// Collects a child's stdout and stderr lines into `logs`, for its whole life (a full pipe
-/// would block it).
-pub fn drain(child: &mut Child, logs: &Arc<Mutex<Vec<String>>>) {
-    let streams: [Option<Box<dyn std::io::Read + Send>>; 2] =
-        [child.stdout.take().map(|s| Box::new(s) as _), child.stderr.take().map(|s| Box::new(s) as _)];
-    for stream in streams.into_iter().flatten() {
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                sink.lock().expect("logs").push(line);
-            }
-        });
-    }
-}
-
 /// Now, in epoch seconds (tests run natively, where the system clock is fine).
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()

@@ -25,7 +25,7 @@ use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
 
 /// The functions and the binaries that serve them.
 pub const FUNCTIONS: [&str; 4] = ["cart", "stock", "offers", "loyalty"];
-/// Processes per function.
+/// Processes per function in the black-box suite.
 const INSTANCES: usize = 2;
 
 type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>;
@@ -49,6 +49,9 @@ impl Function {
 pub struct LambdaHost {
     /// `http://127.0.0.1:PORT` of the API Gateway side.
     pub base: String,
+    /// When the first function process was spawned: cold starts count from here.
+    #[allow(dead_code, reason = "read by the cold-start bench, which includes this file")]
+    pub spawned_at: std::time::Instant,
     children: Vec<Child>,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -58,13 +61,26 @@ fn binary(function: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
     let path = dir.join(format!("omnicanal-{function}-lambda"));
-    assert!(path.exists(), "{} is built (cargo test --all-features builds it)", path.display());
+    assert!(path.exists(), "{} is built (cargo build --all-features --bins)", path.display());
     path
 }
 
 impl LambdaHost {
-    /// Starts the emulator and the binaries with `env`, collecting their output in `logs`.
+    /// Starts the emulator and every function, two instances each, with `env`, collecting
+    /// their output in `logs`.
+    #[allow(dead_code, reason = "the cold-start bench, which includes this file, starts one function")]
     pub fn start(env: &[(String, String)], logs: Arc<Mutex<Vec<String>>>) -> Self {
+        Self::start_with(&FUNCTIONS, INSTANCES, env, logs)
+    }
+
+    /// Starts the emulator and `instances` processes of each of `functions`.
+    pub fn start_with(
+        functions: &[&'static str],
+        instances: usize,
+        env: &[(String, String)],
+        logs: Arc<Mutex<Vec<String>>>,
+    ) -> Self {
+        let names = functions.to_vec();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         std::thread::spawn(move || {
@@ -74,8 +90,7 @@ impl LambdaHost {
                 .build()
                 .expect("emulator runtime");
             runtime.block_on(async move {
-                let functions: HashMap<&'static str, Function> =
-                    FUNCTIONS.iter().map(|f| (*f, Function::new())).collect();
+                let functions: HashMap<&'static str, Function> = names.iter().map(|f| (*f, Function::new())).collect();
                 let mut runtime_ports = HashMap::new();
                 for (name, function) in &functions {
                     let app = Router::new()
@@ -98,13 +113,14 @@ impl LambdaHost {
         });
         let (base, runtime_ports) = ready_rx.recv_timeout(Duration::from_secs(10)).expect("emulator starts");
         let mut children = Vec::new();
-        for function in FUNCTIONS {
-            for instance in 0..INSTANCES {
+        let spawned_at = std::time::Instant::now();
+        for function in functions {
+            for instance in 0..instances {
                 let mut command = Command::new(binary(function));
                 command
                     .env_clear()
                     .env("PATH", std::env::var("PATH").unwrap_or_default())
-                    .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", runtime_ports[function]))
+                    .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", runtime_ports[*function]))
                     .env("AWS_LAMBDA_FUNCTION_NAME", format!("omnicanal-{function}"))
                     .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
                     .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -115,11 +131,17 @@ impl LambdaHost {
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped());
                 let mut child = command.spawn().expect("a Lambda binary starts");
-                crate::helpers::drain(&mut child, &logs);
+                crate::child_logs::drain(&mut child, &logs);
                 children.push(child);
             }
         }
-        Self { base, children, stop: Some(stop_tx) }
+        Self { base, spawned_at, children, stop: Some(stop_tx) }
+    }
+
+    /// The function processes' ids.
+    #[allow(dead_code, reason = "read by the cold-start bench, which includes this file")]
+    pub fn pids(&self) -> Vec<u32> {
+        self.children.iter().map(Child::id).collect()
     }
 }
 

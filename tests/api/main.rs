@@ -3,6 +3,7 @@
 //! The store under the server is `OMNICANAL_TEST_STORE` (`embedded` by default; the test
 //! script runs the suite again with `dynamodb`).
 
+mod child_logs;
 mod helpers;
 mod lambda_host;
 

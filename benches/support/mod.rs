@@ -1,0 +1,33 @@
+//! What the benches that talk to a DynamoDB-compatible server share.
+
+use omnicanal_shared::clock::SharedClock;
+use omnicanal_shared::store::dynamo::http::{HttpConfig, HttpStore};
+use omnicanal_shared::store::dynamo::native_transport::ReqwestTransport;
+use omnicanal_shared::store::dynamo::table::ensure_table;
+
+/// The variable naming the server (`scripts/bench` starts one and sets it).
+pub const ENDPOINT_VAR: &str = "OMNICANAL_BENCH_DYNAMODB_ENDPOINT";
+
+/// The server's URL, or exits with a word on how to get one.
+pub fn endpoint() -> String {
+    std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
+        eprintln!("set {ENDPOINT_VAR} (scripts/bench starts a DynamoDB-compatible server)");
+        std::process::exit(2);
+    })
+}
+
+/// A fresh table named after `purpose` and this process, created and ready, and the HTTP
+/// adapter on it.
+pub async fn fresh_table(endpoint: &str, purpose: &str, clock: SharedClock) -> HttpStore<ReqwestTransport> {
+    let config = HttpConfig {
+        endpoint: endpoint.to_owned(),
+        region: "us-east-1".into(),
+        table: format!("omnicanal-{purpose}-{}", std::process::id()),
+        access_key_id: "bench".into(),
+        secret_access_key: "bench".into(),
+        session_token: None,
+    };
+    let store = HttpStore::new(ReqwestTransport::new().expect("an HTTP client"), config, clock);
+    ensure_table(&store).await.expect("the table is created");
+    store
+}
