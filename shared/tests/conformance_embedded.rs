@@ -56,3 +56,45 @@ async fn writes_survive_a_reopen_and_failed_batches_leave_no_trace() {
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Writers that arrive together share a commit: each must see the ones before it (the
+/// counter compounds), and every one of them must be on disk afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writers_committed_together_each_see_the_ones_before_and_all_persist() {
+    let dir = temp_dir("group-commit");
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+    const WRITERS: usize = 64;
+    {
+        let store = EmbeddedStore::open(&dir, clock.clone()).expect("open");
+        let tasks: Vec<_> = (0..WRITERS)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let item: Item = [(PK, s("G")), (SK, s(format!("item-{i:02}")))]
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect();
+                    let ops = vec![
+                        WriteOp::Put { item, condition: Some(omnicanal_shared::store::Condition::NotExists) },
+                        WriteOp::Update {
+                            key: Key::new("G", "counter"),
+                            updates: vec![omnicanal_shared::store::Update::add("n", 1)],
+                            condition: None,
+                        },
+                    ];
+                    store.transact(ops).await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("task").expect("every writer commits");
+        }
+    }
+    let store = EmbeddedStore::open(&dir, clock).expect("reopen");
+    let counter = store.get(&Key::new("G", "counter")).await.expect("get").expect("counter");
+    assert_eq!(counter.get("n"), Some(&omnicanal_shared::store::AttributeValue::N(WRITERS.to_string())));
+    let page = store.query(&Query::partition("G", 1000)).await.expect("query");
+    assert_eq!(page.items.len(), WRITERS + 1, "every item and the counter");
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}

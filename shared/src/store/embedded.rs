@@ -4,16 +4,25 @@
 //! crash-safe copy-on-write B-trees, a stable file format, and active maintenance. The file
 //! is the source of truth; a copy of the table in memory (the [`local`](super::local) engine
 //! the memory adapter uses too) answers reads and checks conditions, so both local adapters
-//! share one implementation of DynamoDB's semantics. A batch of writes is checked in memory,
-//! committed to the file, and only then applied in memory: a failed commit changes nothing.
-//! The whole table is loaded at open, which suits a local server's data set.
+//! share one implementation of DynamoDB's semantics. The whole table is loaded at open,
+//! which suits a local server's data set.
+//!
+//! Writes go through one committer thread, in **groups**: every batch waiting when a commit
+//! starts is checked in memory, in arrival order, each seeing the ones before it; the
+//! group's changes are committed to the file in one redb transaction (one fsync for all);
+//! and only then applied in memory and answered. Readers never see a change before it is
+//! on disk, a failed commit changes nothing, and under load the fsync's cost is shared by
+//! every writer waiting instead of queueing them one fsync each.
 
 use std::path::Path;
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use tokio::sync::oneshot;
 
-use super::local::{Change, Tables};
+use super::local::{Overlay, Tables};
 use super::{Item, Key, Page, Query, Store, StoreError, WriteOp, validate};
 use crate::clock::SharedClock;
 
@@ -44,15 +53,44 @@ pub enum OpenError {
     },
 }
 
+/// The file and its copy in memory, shared by readers and the committer.
 struct Inner {
     db: Database,
     tables: Mutex<Tables>,
 }
 
+/// One batch of writes waiting for the committer, and where its outcome goes.
+struct Job {
+    ops: Vec<super::WriteOp>,
+    now: i64,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The committer thread; dropping the last store stops it and waits, so the file is closed
+/// when the store is gone (a reopen in the same process then succeeds).
+struct Committer {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Committer {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// At most this many batches share one commit, so one group's answer is never held back
+/// long behind a flood of others.
+const MAX_GROUP: usize = 256;
+
 /// The durable file-backed table; clones share it.
 #[derive(Clone)]
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
+    committer: Arc<Committer>,
     clock: SharedClock,
 }
 
@@ -65,7 +103,29 @@ impl EmbeddedStore {
         let failed = |message: String| OpenError::Database { path: path.display().to_string(), message };
         let db = Database::create(&path).map_err(|e| failed(e.to_string()))?;
         let tables = load(&db).map_err(|e| failed(e.to_string()))?;
-        Ok(Self { inner: Arc::new(Inner { db, tables: Mutex::new(tables) }), clock })
+        let inner = Arc::new(Inner { db, tables: Mutex::new(tables) });
+        let (jobs, queue) = mpsc::channel();
+        let worker = inner.clone();
+        let thread = std::thread::Builder::new()
+            .name("omnicanal-commit".into())
+            .spawn(move || commit_loop(&worker, &queue))
+            .map_err(|e| failed(format!("starting the committer: {e}")))?;
+        Ok(Self { inner, committer: Arc::new(Committer { jobs: Some(jobs), thread: Some(thread) }), clock })
+    }
+}
+
+/// Takes every batch waiting (up to [`MAX_GROUP`]) and commits them together, until the
+/// last store is dropped.
+fn commit_loop(inner: &Inner, queue: &mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        inner.commit_group(group);
     }
 }
 
@@ -101,37 +161,60 @@ impl Inner {
         self.tables.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Checks, commits to the file, then applies in memory; under the lock throughout, so
-    /// writers are serialised exactly as the conditions assume.
-    fn transact(&self, ops: &[WriteOp], now: i64) -> Result<(), StoreError> {
-        let mut tables = self.tables();
-        let changes = tables.plan(ops, now)?;
-        self.persist(&changes)?;
-        tables.apply(changes);
-        Ok(())
+    /// Plans each batch in order over the ones before it, commits what passed in one file
+    /// transaction, then applies it in memory and answers every batch.
+    fn commit_group(&self, group: Vec<Job>) {
+        let mut overlay = Overlay::new();
+        let outcomes: Vec<Result<(), StoreError>> = {
+            // Only this thread writes, so the table cannot change between plan and apply.
+            let tables = self.tables();
+            group
+                .iter()
+                .map(|job| {
+                    let changes = tables.plan_over(&job.ops, job.now, &overlay)?;
+                    overlay.extend(changes);
+                    Ok(())
+                })
+                .collect()
+        };
+        let committed = self.persist(&overlay);
+        if committed.is_ok() {
+            self.tables().apply(overlay.into_iter().collect());
+        }
+        for (job, outcome) in group.into_iter().zip(outcomes) {
+            let answer = match (&committed, outcome) {
+                (Err(err), Ok(())) => Err(StoreError::Unavailable(err.clone())),
+                (_, outcome) => outcome,
+            };
+            // The caller may have gone (its request was cancelled): nothing to tell.
+            let _ = job.done.send(answer);
+        }
     }
 
-    fn persist(&self, changes: &[Change]) -> Result<(), StoreError> {
+    /// Writes each key's final state in one redb transaction; the error as text, as it is
+    /// told to every batch of the group.
+    fn persist(&self, changes: &Overlay) -> Result<(), String> {
         if changes.is_empty() {
             return Ok(());
         }
-        let write = self.db.begin_write().map_err(unavailable)?;
+        let text = |err: StoreError| err.to_string();
+        let write = self.db.begin_write().map_err(unavailable).map_err(text)?;
         {
-            let mut table = write.open_table(ITEMS).map_err(unavailable)?;
+            let mut table = write.open_table(ITEMS).map_err(unavailable).map_err(text)?;
             for (key, item) in changes {
                 let id = (key.pk.as_str(), key.sk.as_str());
                 match item {
                     Some(item) => {
-                        let bytes = serde_json::to_vec(item).map_err(unavailable)?;
-                        table.insert(id, bytes.as_slice()).map_err(unavailable)?;
+                        let bytes = serde_json::to_vec(item).map_err(unavailable).map_err(text)?;
+                        table.insert(id, bytes.as_slice()).map_err(unavailable).map_err(text)?;
                     }
                     None => {
-                        table.remove(id).map_err(unavailable)?;
+                        table.remove(id).map_err(unavailable).map_err(text)?;
                     }
                 }
             }
         }
-        write.commit().map_err(unavailable)
+        write.commit().map_err(unavailable).map_err(text)
     }
 }
 
@@ -154,11 +237,10 @@ impl Store for EmbeddedStore {
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        let now = self.clock.epoch_secs();
-        let inner = self.inner.clone();
-        // The commit waits for fsync: keep it off the async workers.
-        tokio::task::spawn_blocking(move || inner.transact(&ops, now))
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("embedded store worker: {e}")))?
+        let (done, outcome) = oneshot::channel();
+        let job = Job { ops, now: self.clock.epoch_secs(), done };
+        let gone = || StoreError::Unavailable("embedded store: the committer has stopped".into());
+        self.committer.jobs.as_ref().ok_or_else(gone)?.send(job).map_err(|_| gone())?;
+        outcome.await.map_err(|_| gone())?
     }
 }

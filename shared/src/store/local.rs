@@ -1,7 +1,7 @@
 //! The table held in process: the engine both local adapters share (memory on its own,
 //! embedded as a cache in front of its file), so they answer exactly alike.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
 use super::eval::{apply_updates, canonical_number, evaluate};
@@ -32,6 +32,10 @@ impl GsiKey {
 
 /// What a batch of writes does to one item: its new state, or `None` when deleted.
 pub type Change = (Key, Option<Item>);
+
+/// Changes planned but not applied yet, by key: batches planned together (a group commit)
+/// each see the ones before them through it.
+pub type Overlay = HashMap<Key, Option<Item>>;
 
 /// The table and its GSI, in key order.
 #[derive(Debug, Default)]
@@ -145,12 +149,21 @@ impl Tables {
     /// What `ops` would change, without changing anything: every condition is checked against
     /// the live items, and all failing actions are reported together.
     pub fn plan(&self, ops: &[WriteOp], now: i64) -> Result<Vec<Change>, StoreError> {
+        self.plan_over(ops, now, &Overlay::new())
+    }
+
+    /// As [`Tables::plan`], against the table with `overlay`'s changes on top.
+    pub fn plan_over(&self, ops: &[WriteOp], now: i64, overlay: &Overlay) -> Result<Vec<Change>, StoreError> {
         validate::transact(ops)?;
+        let stored = |key: &Key| match overlay.get(key) {
+            Some(state) => state.as_ref(),
+            None => self.items.get(key),
+        };
         let failed: Vec<usize> = ops
             .iter()
             .enumerate()
             .filter(|(_, op)| {
-                let live = op.key().and_then(|key| self.live(&key, now));
+                let live = op.key().and_then(|key| stored(&key).filter(|item| !is_expired(item, now)));
                 op.condition().is_some_and(|condition| !evaluate(condition, live))
             })
             .map(|(index, _)| index)
@@ -169,7 +182,7 @@ impl Tables {
                 WriteOp::Update { key, updates, .. } => {
                     // Like DynamoDB, an update sees an expired item's attributes until the
                     // item is gone; conditions above saw it as absent.
-                    let item = canonical(apply_updates(self.items.get(key), key, updates)?)?;
+                    let item = canonical(apply_updates(stored(key), key, updates)?)?;
                     validate::item(&item)?;
                     changes.push((key.clone(), Some(item)));
                 }
