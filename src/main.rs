@@ -14,6 +14,12 @@ mod token;
 
 use std::process::ExitCode;
 
+/// Every request clones and drops many small maps (items, JSON values): mimalloc's
+/// thread-local free lists cut glibc malloc's share of the local server's time under load
+/// (BENCHMARKS.md has the before and after).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Omnichannel retail backend: cart, stock, offers and loyalty on one table.
