@@ -163,15 +163,15 @@ impl Inner {
 
     /// Plans each batch in order over the ones before it, commits what passed in one file
     /// transaction, then applies it in memory and answers every batch.
-    fn commit_group(&self, group: Vec<Job>) {
+    fn commit_group(&self, mut group: Vec<Job>) {
         let mut overlay = Overlay::new();
         let outcomes: Vec<Result<(), StoreError>> = {
             // Only this thread writes, so the table cannot change between plan and apply.
             let tables = self.tables();
             group
-                .iter()
+                .iter_mut()
                 .map(|job| {
-                    let changes = tables.plan_over(&job.ops, job.now, &overlay)?;
+                    let changes = tables.plan_over(std::mem::take(&mut job.ops), job.now, &overlay)?;
                     overlay.extend(changes);
                     Ok(())
                 })

@@ -148,13 +148,14 @@ impl Tables {
 
     /// What `ops` would change, without changing anything: every condition is checked against
     /// the live items, and all failing actions are reported together.
-    pub fn plan(&self, ops: &[WriteOp], now: i64) -> Result<Vec<Change>, StoreError> {
+    pub fn plan(&self, ops: Vec<WriteOp>, now: i64) -> Result<Vec<Change>, StoreError> {
         self.plan_over(ops, now, &Overlay::new())
     }
 
-    /// As [`Tables::plan`], against the table with `overlay`'s changes on top.
-    pub fn plan_over(&self, ops: &[WriteOp], now: i64, overlay: &Overlay) -> Result<Vec<Change>, StoreError> {
-        validate::transact(ops)?;
+    /// As [`Tables::plan`], against the table with `overlay`'s changes on top. Takes the
+    /// batch by value: a put's item becomes the stored item without a copy.
+    pub fn plan_over(&self, ops: Vec<WriteOp>, now: i64, overlay: &Overlay) -> Result<Vec<Change>, StoreError> {
+        validate::transact(&ops)?;
         let stored = |key: &Key| match overlay.get(key) {
             Some(state) => state.as_ref(),
             None => self.items.get(key),
@@ -175,18 +176,18 @@ impl Tables {
         for op in ops {
             match op {
                 WriteOp::Put { item, .. } => {
-                    let item = canonical(item.clone())?;
+                    let item = canonical(item)?;
                     let key = Key::of(&item).ok_or_else(|| StoreError::Invalid("put without keys".into()))?;
                     changes.push((key, Some(item)));
                 }
                 WriteOp::Update { key, updates, .. } => {
                     // Like DynamoDB, an update sees an expired item's attributes until the
                     // item is gone; conditions above saw it as absent.
-                    let item = canonical(apply_updates(stored(key), key, updates)?)?;
+                    let item = canonical(apply_updates(stored(&key), &key, &updates)?)?;
                     validate::item(&item)?;
-                    changes.push((key.clone(), Some(item)));
+                    changes.push((key, Some(item)));
                 }
-                WriteOp::Delete { key, .. } => changes.push((key.clone(), None)),
+                WriteOp::Delete { key, .. } => changes.push((key, None)),
                 WriteOp::Check { .. } => {}
             }
         }

@@ -48,7 +48,7 @@ impl Store for MemoryStore {
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         let now = self.clock.epoch_secs();
         let mut tables = self.tables();
-        let changes = tables.plan(&ops, now)?;
+        let changes = tables.plan(ops, now)?;
         tables.apply(changes);
         Ok(())
     }
