@@ -6,7 +6,7 @@ use omnicanal_shared::config::{Config, StoreKind};
 use omnicanal_shared::store::dynamo::sdk::SdkStore;
 use omnicanal_shared::store::embedded::EmbeddedStore;
 use omnicanal_shared::store::memory::MemoryStore;
-use omnicanal_shared::store::{Item, Key, Page, Query, Store, StoreError, WriteOp};
+use omnicanal_shared::store::{Condition, Item, Key, Page, Query, Store, StoreError, Update, Updated, WriteOp};
 
 /// Opens the store `OMNICANAL_STORE` names.
 pub async fn open(config: &Config, clock: SharedClock) -> Result<AnyStore, String> {
@@ -62,6 +62,19 @@ impl Store for AnyStore {
             Self::Embedded(store) => store.transact(ops).await,
             Self::Memory(store) => store.transact(ops).await,
             Self::Dynamo(store) => store.transact(ops).await,
+        }
+    }
+
+    async fn update_returning(
+        &self,
+        key: &Key,
+        updates: Vec<Update>,
+        condition: Condition,
+    ) -> Result<Updated, StoreError> {
+        match self {
+            Self::Embedded(store) => store.update_returning(key, updates, condition).await,
+            Self::Memory(store) => store.update_returning(key, updates, condition).await,
+            Self::Dynamo(store) => store.update_returning(key, updates, condition).await,
         }
     }
 }

@@ -11,7 +11,7 @@ use omnicanal_shared::auth::{Caller, Role};
 use omnicanal_shared::clock::rfc3339;
 use omnicanal_shared::error::{ApiError, FieldError};
 use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{CompareOp, Condition, GSI1PK, GSI1SK, Store, StoreError, Update, WriteOp, num, s};
+use omnicanal_shared::store::{CompareOp, Condition, GSI1PK, GSI1SK, Path, Store, StoreError, Update, WriteOp, num, s};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -325,10 +325,10 @@ pub async fn finish<S: Store>(
                     return Err(ApiError::Internal("level write is an update".into()));
                 };
                 // The sale leaves `free` as it was: on_hand and held both drop by qty.
-                updates.retain(|u| u.attr() != "free");
+                updates.retain(|u| u.attr() != &Path::attr("free"));
                 updates.push(Update::add("held", -line.qty));
                 updates.push(Update::remove(attr.clone()));
-                let guard = Condition::AttributeExists(attr.clone());
+                let guard = Condition::has(attr.clone());
                 let condition = Some(Condition::And(condition.into_iter().chain([guard]).collect()));
                 ops.push(WriteOp::Update { key, updates, condition });
             }
@@ -341,7 +341,7 @@ pub async fn finish<S: Store>(
                         Update::add("free", line.qty),
                         Update::remove(attr.clone()),
                     ],
-                    condition: Some(Condition::AttributeExists(attr.clone())),
+                    condition: Some(Condition::has(attr.clone())),
                 });
             }
         }

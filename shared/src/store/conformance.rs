@@ -13,6 +13,9 @@ use super::{
 };
 use crate::clock::{Clock, ManualClock};
 
+#[path = "conformance_documents.rs"]
+mod documents;
+
 /// Runs every case against `store`, panicking with the case's name on the first failure.
 pub async fn run_all<S: Store>(store: &S, clock: &ManualClock) {
     let run = random_prefix();
@@ -30,6 +33,10 @@ pub async fn run_all<S: Store>(store: &S, clock: &ManualClock) {
     concurrent_conditional_writers_have_one_winner(store, &run).await;
     concurrent_increments_lose_nothing(store, &run).await;
     optimistic_writers_lose_nothing(store, &run).await;
+    documents::nested_updates_answer_the_item(store, &run).await;
+    documents::invalid_document_paths_are_refused(store, &run).await;
+    documents::refusals_of_absent_items_answer_none(store, clock, &run).await;
+    documents::racing_updates_answer_their_own_results(store, &run).await;
 }
 
 fn random_prefix() -> String {

@@ -23,7 +23,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use tokio::sync::oneshot;
 
 use super::local::{Overlay, Tables};
-use super::{Item, Key, Page, Query, Store, StoreError, WriteOp, validate};
+use super::{Condition, Item, Key, Page, Query, Store, StoreError, Update, Updated, WriteOp, validate};
 use crate::clock::SharedClock;
 
 /// Items by (`pk`, `sk`), each stored as DynamoDB JSON.
@@ -59,11 +59,27 @@ struct Inner {
     tables: Mutex<Tables>,
 }
 
-/// One batch of writes waiting for the committer, and where its outcome goes.
+/// What a job asks the committer to write.
+enum Work {
+    /// [`Store::transact`].
+    Batch(Vec<WriteOp>),
+    /// [`Store::update_returning`].
+    Update { key: Key, updates: Vec<Update>, condition: Condition },
+}
+
+/// What the committer answers a job.
+enum Answer {
+    /// The batch applied.
+    Batch,
+    /// The update's outcome.
+    Update(Updated),
+}
+
+/// One write waiting for the committer, and where its outcome goes.
 struct Job {
-    ops: Vec<super::WriteOp>,
+    work: Work,
     now: i64,
-    done: oneshot::Sender<Result<(), StoreError>>,
+    done: oneshot::Sender<Result<Answer, StoreError>>,
 }
 
 /// The committer thread; dropping the last store stops it and waits, so the file is closed
@@ -165,15 +181,21 @@ impl Inner {
     /// transaction, then applies it in memory and answers every batch.
     fn commit_group(&self, mut group: Vec<Job>) {
         let mut overlay = Overlay::new();
-        let outcomes: Vec<Result<(), StoreError>> = {
+        let outcomes: Vec<Result<Answer, StoreError>> = {
             // Only this thread writes, so the table cannot change between plan and apply.
             let tables = self.tables();
             group
                 .iter_mut()
-                .map(|job| {
-                    let changes = tables.plan_over(std::mem::take(&mut job.ops), job.now, &overlay)?;
-                    overlay.extend(changes);
-                    Ok(())
+                .map(|job| match std::mem::replace(&mut job.work, Work::Batch(Vec::new())) {
+                    Work::Batch(ops) => {
+                        overlay.extend(tables.plan_over(ops, job.now, &overlay)?);
+                        Ok(Answer::Batch)
+                    }
+                    Work::Update { key, updates, condition } => {
+                        let (answer, change) = tables.plan_update(&key, updates, condition, job.now, &overlay)?;
+                        overlay.extend(change);
+                        Ok(Answer::Update(answer))
+                    }
                 })
                 .collect()
         };
@@ -182,8 +204,9 @@ impl Inner {
             self.tables().apply(overlay.into_iter().collect());
         }
         for (job, outcome) in group.into_iter().zip(outcomes) {
+            // A refused update read state that the failed commit may have held: it fails too.
             let answer = match (&committed, outcome) {
-                (Err(err), Ok(())) => Err(StoreError::Unavailable(err.clone())),
+                (Err(err), Ok(_)) => Err(StoreError::Unavailable(err.clone())),
                 (_, outcome) => outcome,
             };
             // The caller may have gone (its request was cancelled): nothing to tell.
@@ -237,8 +260,28 @@ impl Store for EmbeddedStore {
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        self.commit(Work::Batch(ops)).await.map(|_| ())
+    }
+
+    async fn update_returning(
+        &self,
+        key: &Key,
+        updates: Vec<Update>,
+        condition: Condition,
+    ) -> Result<Updated, StoreError> {
+        validate::key(key)?;
+        match self.commit(Work::Update { key: key.clone(), updates, condition }).await? {
+            Answer::Update(updated) => Ok(updated),
+            Answer::Batch => Err(StoreError::Unavailable("embedded store: a batch's answer to an update".into())),
+        }
+    }
+}
+
+impl EmbeddedStore {
+    /// Hands `work` to the committer and waits for its answer.
+    async fn commit(&self, work: Work) -> Result<Answer, StoreError> {
         let (done, outcome) = oneshot::channel();
-        let job = Job { ops, now: self.clock.epoch_secs(), done };
+        let job = Job { work, now: self.clock.epoch_secs(), done };
         let gone = || StoreError::Unavailable("embedded store: the committer has stopped".into());
         self.committer.jobs.as_ref().ok_or_else(gone)?.send(job).map_err(|_| gone())?;
         outcome.await.map_err(|_| gone())?

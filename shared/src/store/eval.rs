@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::{AttributeValue, CompareOp, Condition, Item, Key, PK, SK, StoreError, Update};
+use super::{AttributeValue, CompareOp, Condition, Item, Key, PK, Path, SK, StoreError, Update};
 
 /// Parses a DynamoDB Number (decimal text).
 pub fn parse_number(text: &str) -> Option<f64> {
@@ -11,31 +11,55 @@ pub fn parse_number(text: &str) -> Option<f64> {
 
 /// Whether `condition` holds on `item` (`None`: absent or expired).
 pub fn evaluate(condition: &Condition, item: Option<&Item>) -> bool {
-    let attr = |name: &str| item.and_then(|i| i.get(name));
+    let attr = |path: &Path| item.and_then(|i| path.get(i));
     match condition {
         Condition::Exists => item.is_some(),
         Condition::NotExists => item.is_none(),
-        Condition::AttributeExists(name) => attr(name).is_some(),
-        Condition::AttributeNotExists(name) => attr(name).is_none(),
+        Condition::AttributeExists(path) => attr(path).is_some(),
+        Condition::AttributeNotExists(path) => attr(path).is_none(),
+        Condition::Size { attr: path, op, value } => {
+            attr(path).and_then(size).is_some_and(|have| holds(*op, have.cmp(value)))
+        }
         Condition::Compare { attr: name, op, value } => match attr(name).and_then(|have| order(have, value)) {
             // Missing or of another type: only `<>` holds, as on DynamoDB.
             None => *op == CompareOp::Ne,
-            Some(ordering) => match op {
-                CompareOp::Eq => ordering == Ordering::Equal,
-                CompareOp::Ne => ordering != Ordering::Equal,
-                CompareOp::Lt => ordering == Ordering::Less,
-                CompareOp::Le => ordering != Ordering::Greater,
-                CompareOp::Gt => ordering == Ordering::Greater,
-                CompareOp::Ge => ordering != Ordering::Less,
-            },
+            Some(ordering) => holds(*op, ordering),
         },
-        Condition::BeginsWith { attr: name, prefix } => {
-            matches!(attr(name), Some(AttributeValue::S(text)) if text.starts_with(prefix.as_str()))
+        Condition::BeginsWith { attr: path, prefix } => {
+            matches!(attr(path), Some(AttributeValue::S(text)) if text.starts_with(prefix.as_str()))
         }
         Condition::And(all) => all.iter().all(|c| evaluate(c, item)),
         Condition::Or(any) => any.iter().any(|c| evaluate(c, item)),
         Condition::Not(inner) => !evaluate(inner, item),
     }
+}
+
+/// Whether `op` holds between two values that order as `ordering`.
+fn holds(op: CompareOp, ordering: Ordering) -> bool {
+    match op {
+        CompareOp::Eq => ordering == Ordering::Equal,
+        CompareOp::Ne => ordering != Ordering::Equal,
+        CompareOp::Lt => ordering == Ordering::Less,
+        CompareOp::Le => ordering != Ordering::Greater,
+        CompareOp::Gt => ordering == Ordering::Greater,
+        CompareOp::Ge => ordering != Ordering::Less,
+    }
+}
+
+/// DynamoDB's `size()`: entries of a map, list or set, bytes of a binary, characters of a
+/// string; `None` for other types.
+fn size(value: &AttributeValue) -> Option<u64> {
+    let n = match value {
+        AttributeValue::S(text) => text.chars().count(),
+        AttributeValue::B(bytes) => bytes.len(),
+        AttributeValue::M(map) => map.len(),
+        AttributeValue::L(list) => list.len(),
+        AttributeValue::Ss(set) => set.len(),
+        AttributeValue::Ns(set) => set.len(),
+        AttributeValue::Bs(set) => set.len(),
+        _ => return None,
+    };
+    u64::try_from(n).ok()
 }
 
 /// How two values of the same scalar type order; `None` for other types or mixed types.
@@ -86,14 +110,10 @@ pub fn apply_updates(current: Option<&Item>, key: &Key, updates: &[Update]) -> R
     });
     for update in updates {
         match update {
-            Update::Set { attr, value } => {
-                item.insert(attr.clone(), value.clone());
-            }
-            Update::SetIfNotExists { attr, value } => {
-                item.entry(attr.clone()).or_insert_with(|| value.clone());
-            }
+            Update::Set { attr, value } => attr.set(&mut item, value.clone())?,
+            Update::SetIfNotExists { attr, value } => attr.set_if_absent(&mut item, value.clone())?,
             Update::Add { attr, delta } => {
-                let now = match item.get(attr) {
+                let now = match attr.get(&item) {
                     None => 0,
                     Some(AttributeValue::N(n)) => n.parse::<i128>().map_err(|_| {
                         StoreError::Invalid(format!("ADD to `{attr}`: only integers are supported here"))
@@ -104,11 +124,9 @@ pub fn apply_updates(current: Option<&Item>, key: &Key, updates: &[Update]) -> R
                         )));
                     }
                 };
-                item.insert(attr.clone(), AttributeValue::N((now + i128::from(*delta)).to_string()));
+                attr.set(&mut item, AttributeValue::N((now + i128::from(*delta)).to_string()))?;
             }
-            Update::Remove { attr } => {
-                item.remove(attr);
-            }
+            Update::Remove { attr } => attr.remove(&mut item)?,
         }
     }
     Ok(item)

@@ -7,8 +7,8 @@ use std::ops::Bound;
 use super::eval::{apply_updates, canonical_number, evaluate};
 use super::size::item_size;
 use super::{
-    AttributeValue, Cursor, GSI1PK, GSI1SK, Index, Item, Key, MAX_QUERY_PAGE_BYTES, Page, Query, StoreError, WriteOp,
-    is_expired, validate,
+    AttributeValue, Condition, Cursor, GSI1PK, GSI1SK, Index, Item, Key, MAX_QUERY_PAGE_BYTES, Page, Query, StoreError,
+    Update, Updated, WriteOp, is_expired, validate,
 };
 
 /// A key of the GSI: its own key, then the table key (the order among equal GSI keys).
@@ -192,6 +192,36 @@ impl Tables {
             }
         }
         Ok(changes)
+    }
+
+    /// The live item at `key` as the table plus `overlay` hold it.
+    pub fn get_over(&self, key: &Key, now: i64, overlay: &Overlay) -> Option<Item> {
+        let stored = match overlay.get(key) {
+            Some(state) => state.as_ref(),
+            None => self.items.get(key),
+        };
+        stored.filter(|item| !is_expired(item, now)).cloned()
+    }
+
+    /// A single conditional update as [`Store::update_returning`](super::Store::update_returning)
+    /// answers it, planned over `overlay`, with the change to apply when it held.
+    pub fn plan_update(
+        &self,
+        key: &Key,
+        updates: Vec<Update>,
+        condition: Condition,
+        now: i64,
+        overlay: &Overlay,
+    ) -> Result<(Updated, Option<Change>), StoreError> {
+        let op = WriteOp::Update { key: key.clone(), updates, condition: Some(condition) };
+        match self.plan_over(vec![op], now, overlay) {
+            Ok(mut changes) => match changes.pop() {
+                Some((changed, Some(item))) => Ok((Updated::Applied(item.clone()), Some((changed, Some(item))))),
+                _ => Err(StoreError::Invalid("an update planned no item".into())),
+            },
+            Err(StoreError::ConditionFailed { .. }) => Ok((Updated::Refused(self.get_over(key, now, overlay)), None)),
+            Err(other) => Err(other),
+        }
     }
 
     /// Applies changes made by [`Tables::plan`] (or read back from a file).

@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::local::Tables;
-use super::{Item, Key, Page, Query, Store, StoreError, WriteOp, validate};
+use super::local::{Overlay, Tables};
+use super::{Condition, Item, Key, Page, Query, Store, StoreError, Update, Updated, WriteOp, validate};
 use crate::clock::SharedClock;
 
 /// A table in memory; clones share it.
@@ -51,5 +51,18 @@ impl Store for MemoryStore {
         let changes = tables.plan(ops, now)?;
         tables.apply(changes);
         Ok(())
+    }
+
+    async fn update_returning(
+        &self,
+        key: &Key,
+        updates: Vec<Update>,
+        condition: Condition,
+    ) -> Result<Updated, StoreError> {
+        let now = self.clock.epoch_secs();
+        let mut tables = self.tables();
+        let (answer, change) = tables.plan_update(key, updates, condition, now, &Overlay::new())?;
+        tables.apply(change.into_iter().collect());
+        Ok(answer)
     }
 }

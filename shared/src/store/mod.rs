@@ -23,6 +23,7 @@
 pub mod cursor;
 pub mod dynamo;
 pub mod eval;
+pub mod path;
 pub mod size;
 pub mod validate;
 
@@ -36,6 +37,7 @@ pub mod memory;
 use std::collections::HashMap;
 
 pub use cursor::Cursor;
+pub use path::Path;
 pub use serde_dynamo::AttributeValue;
 
 /// An item: attribute names to DynamoDB attribute values (the shape `serde_dynamo` maps
@@ -114,9 +116,10 @@ pub enum CompareOp {
 /// A typed condition on one item, rendered to a DynamoDB `ConditionExpression` by the
 /// DynamoDB adapters and evaluated by [`eval`] in the local ones.
 ///
-/// Attribute names are top-level names. Comparisons follow DynamoDB: a missing attribute or
-/// one of another type than the operand makes `Eq`, `Lt`, `Le`, `Gt`, `Ge` false and `Ne`
-/// true; numbers compare as numbers, strings and binaries by bytes.
+/// Attributes are [`Path`]s: top-level names, or values inside nested maps. Comparisons
+/// follow DynamoDB: a missing attribute or one of another type than the operand makes `Eq`,
+/// `Lt`, `Le`, `Gt`, `Ge` false and `Ne` true; numbers compare as numbers, strings and
+/// binaries by bytes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Condition {
     /// The item exists and has not expired.
@@ -124,22 +127,32 @@ pub enum Condition {
     /// The item does not exist, or has expired.
     NotExists,
     /// The (live) item has this attribute.
-    AttributeExists(String),
+    AttributeExists(Path),
     /// The item is absent or lacks this attribute.
-    AttributeNotExists(String),
+    AttributeNotExists(Path),
     /// Compares an attribute of the (live) item with a value.
     Compare {
-        /// Attribute name.
-        attr: String,
+        /// Attribute path.
+        attr: Path,
         /// Operator.
         op: CompareOp,
         /// Right-hand operand.
         value: AttributeValue,
     },
+    /// DynamoDB's `size(attr) <op> value`: the number of entries of a map, list or set, the
+    /// length of a string or binary. False when the attribute is missing.
+    Size {
+        /// Attribute path.
+        attr: Path,
+        /// Operator.
+        op: CompareOp,
+        /// Right-hand operand.
+        value: u64,
+    },
     /// The attribute is a string starting with this prefix.
     BeginsWith {
-        /// Attribute name.
-        attr: String,
+        /// Attribute path.
+        attr: Path,
         /// Prefix.
         prefix: String,
     },
@@ -153,18 +166,28 @@ pub enum Condition {
 
 impl Condition {
     /// `attr = value`.
-    pub fn eq(attr: impl Into<String>, value: AttributeValue) -> Self {
+    pub fn eq(attr: impl Into<Path>, value: AttributeValue) -> Self {
         Self::compare(attr, CompareOp::Eq, value)
     }
 
     /// `attr <op> value`.
-    pub fn compare(attr: impl Into<String>, op: CompareOp, value: AttributeValue) -> Self {
+    pub fn compare(attr: impl Into<Path>, op: CompareOp, value: AttributeValue) -> Self {
         Self::Compare { attr: attr.into(), op, value }
     }
 
     /// The item's numeric `version` attribute equals `version` (optimistic concurrency).
     pub fn version_equals(version: u64) -> Self {
         Self::eq("version", num(version))
+    }
+
+    /// The attribute exists.
+    pub fn has(attr: impl Into<Path>) -> Self {
+        Self::AttributeExists(attr.into())
+    }
+
+    /// The attribute does not exist (or the item is absent).
+    pub fn lacks(attr: impl Into<Path>) -> Self {
+        Self::AttributeNotExists(attr.into())
     }
 }
 
@@ -173,50 +196,50 @@ impl Condition {
 pub enum Update {
     /// `SET attr = value`.
     Set {
-        /// Attribute name.
-        attr: String,
+        /// Attribute path (maps above it must exist).
+        attr: Path,
         /// New value.
         value: AttributeValue,
     },
     /// `SET attr = if_not_exists(attr, value)`.
     SetIfNotExists {
-        /// Attribute name.
-        attr: String,
+        /// Attribute path (maps above it must exist).
+        attr: Path,
         /// Value used when the attribute is missing.
         value: AttributeValue,
     },
     /// `ADD attr delta` on a Number (a missing attribute counts as 0).
     Add {
-        /// Attribute name.
-        attr: String,
+        /// Top-level attribute name.
+        attr: Path,
         /// Signed amount.
         delta: i64,
     },
     /// `REMOVE attr`.
     Remove {
-        /// Attribute name.
-        attr: String,
+        /// Attribute path (maps above it must exist).
+        attr: Path,
     },
 }
 
 impl Update {
     /// `SET attr = value`.
-    pub fn set(attr: impl Into<String>, value: AttributeValue) -> Self {
+    pub fn set(attr: impl Into<Path>, value: AttributeValue) -> Self {
         Self::Set { attr: attr.into(), value }
     }
 
     /// `ADD attr delta`.
-    pub fn add(attr: impl Into<String>, delta: i64) -> Self {
+    pub fn add(attr: impl Into<Path>, delta: i64) -> Self {
         Self::Add { attr: attr.into(), delta }
     }
 
     /// `REMOVE attr`.
-    pub fn remove(attr: impl Into<String>) -> Self {
+    pub fn remove(attr: impl Into<Path>) -> Self {
         Self::Remove { attr: attr.into() }
     }
 
     /// The attribute this update touches.
-    pub fn attr(&self) -> &str {
+    pub fn attr(&self) -> &Path {
         match self {
             Self::Set { attr, .. }
             | Self::SetIfNotExists { attr, .. }
@@ -347,6 +370,17 @@ pub struct Page {
     pub cursor: Option<Cursor>,
 }
 
+/// What a single conditional update did ([`Store::update_returning`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Updated {
+    /// It applied; the whole item after it (`ReturnValues = ALL_NEW`).
+    Applied(Item),
+    /// Its condition failed and nothing changed; the item as it was (`None`: absent or
+    /// expired), so the caller learns why without reading it again
+    /// (`ReturnValuesOnConditionCheckFailure = ALL_OLD`).
+    Refused(Option<Item>),
+}
+
 /// Why a Store call failed. Each variant says how the API should answer.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum StoreError {
@@ -396,6 +430,16 @@ pub trait Store {
 
     /// Applies all actions or none (see the module docs for the rules).
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
+
+    /// One conditional update of one item in one round trip (`UpdateItem`), answering the
+    /// item after it, or the item as it was when the condition failed. The rules of an
+    /// update in [`Store::transact`] apply.
+    async fn update_returning(
+        &self,
+        key: &Key,
+        updates: Vec<Update>,
+        condition: Condition,
+    ) -> Result<Updated, StoreError>;
 }
 
 /// Puts `item`, creating it if absent (`Ok(true)`) or replacing it (`Ok(false)`): a

@@ -85,21 +85,27 @@ fn updates(updates: &[Update]) -> Result<(), StoreError> {
     if updates.is_empty() {
         return Err(invalid("an update needs at least one change"));
     }
-    let mut seen = HashSet::new();
-    for update in updates {
-        let attr = update.attr();
+    for (index, update) in updates.iter().enumerate() {
+        let path = update.attr();
+        let attr = path.top();
         if attr == PK || attr == SK {
             return Err(invalid("key attributes cannot be updated"));
         }
-        if attr.is_empty() || !seen.insert(attr) {
+        if path.segments().iter().any(String::is_empty) {
+            return Err(invalid(format!("empty attribute name in `{path}`")));
+        }
+        if updates[..index].iter().any(|earlier| earlier.attr().overlaps(path)) {
             // DynamoDB: "Two document paths overlap with each other".
-            return Err(invalid(format!("attribute `{attr}` updated twice in one action")));
+            return Err(invalid(format!("`{path}` overlaps another path of the same update")));
+        }
+        if matches!(update, Update::Add { .. }) && !path.is_top() {
+            return Err(invalid(format!("ADD to `{path}`: only top-level attributes are supported here")));
         }
         match update {
             Update::Set { value, .. } | Update::SetIfNotExists { value, .. } => value_shape(value)?,
             Update::Add { .. } | Update::Remove { .. } => {}
         }
-        let is_gsi_key = attr == GSI1PK || attr == GSI1SK;
+        let is_gsi_key = path.is_top() && (attr == GSI1PK || attr == GSI1SK);
         if let (true, Update::Set { value, .. } | Update::SetIfNotExists { value, .. }) = (is_gsi_key, update)
             && !matches!(value, AttributeValue::S(text) if !text.is_empty())
         {

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use crate::store::{
-    AttributeValue, CompareOp, Condition, EXPIRES_AT, GSI1PK, GSI1SK, Index, Item, PK, Query, SK, Update, num,
+    AttributeValue, CompareOp, Condition, EXPIRES_AT, GSI1PK, GSI1SK, Index, Item, PK, Path, Query, SK, Update, num,
 };
 
 /// Placeholders for one request: `#n0` for names, `:v0` for values. Only placeholders that
@@ -41,6 +41,13 @@ impl Placeholders {
         self.by_attr.insert(attr.to_owned(), placeholder.clone());
         self.names.insert(placeholder.clone(), attr.to_owned());
         placeholder
+    }
+
+    /// A document path: one name placeholder per segment, joined with dots (so a map key
+    /// holding a dot stays one segment).
+    pub fn path(&mut self, path: &Path) -> String {
+        let parts: Vec<String> = path.segments().iter().map(|segment| self.name(segment)).collect();
+        parts.join(".")
     }
 
     /// A new placeholder for a value.
@@ -97,17 +104,17 @@ impl Placeholders {
                 format!("(attribute_not_exists({pk}) OR {expired})")
             }
             Condition::AttributeExists(attr) => {
-                let attr = self.name(attr);
+                let attr = self.path(attr);
                 let live = self.not_expired();
                 format!("(attribute_exists({attr}) AND {live})")
             }
             Condition::AttributeNotExists(attr) => {
-                let attr = self.name(attr);
+                let attr = self.path(attr);
                 let expired = self.expired();
                 format!("(attribute_not_exists({attr}) OR {expired})")
             }
             Condition::Compare { attr, op, value } => {
-                let attr = self.name(attr);
+                let attr = self.path(attr);
                 let value = self.value(value.clone());
                 if *op == CompareOp::Ne {
                     // A missing attribute, or an absent item, is "not equal" in the port.
@@ -118,8 +125,16 @@ impl Placeholders {
                     format!("({attr} {} {value} AND {live})", operator(*op))
                 }
             }
+            Condition::Size { attr, op, value } => {
+                // A missing attribute makes `size` false on DynamoDB; checking it first
+                // keeps every compatible server from evaluating `size` of nothing.
+                let attr = self.path(attr);
+                let value = self.value(num(*value));
+                let live = self.not_expired();
+                format!("(attribute_exists({attr}) AND size({attr}) {} {value} AND {live})", operator(*op))
+            }
             Condition::BeginsWith { attr, prefix } => {
-                let attr = self.name(attr);
+                let attr = self.path(attr);
                 let prefix = self.value(AttributeValue::S(prefix.clone()));
                 let live = self.not_expired();
                 format!("(begins_with({attr}, {prefix}) AND {live})")
@@ -153,18 +168,18 @@ impl Placeholders {
         for update in updates {
             match update {
                 Update::Set { attr, value } => {
-                    let (attr, value) = (self.name(attr), self.value(value.clone()));
+                    let (attr, value) = (self.path(attr), self.value(value.clone()));
                     set.push(format!("{attr} = {value}"));
                 }
                 Update::SetIfNotExists { attr, value } => {
-                    let (attr, value) = (self.name(attr), self.value(value.clone()));
+                    let (attr, value) = (self.path(attr), self.value(value.clone()));
                     set.push(format!("{attr} = if_not_exists({attr}, {value})"));
                 }
                 Update::Add { attr, delta } => {
-                    let (attr, value) = (self.name(attr), self.value(num(*delta)));
+                    let (attr, value) = (self.path(attr), self.value(num(*delta)));
                     add.push(format!("{attr} {value}"));
                 }
-                Update::Remove { attr } => remove.push(self.name(attr)),
+                Update::Remove { attr } => remove.push(self.path(attr)),
             }
         }
         let mut clauses = Vec::new();
@@ -249,6 +264,20 @@ mod tests {
         ]);
         assert_eq!(rendered, "SET #n1 = :v1, #n3 = if_not_exists(#n3, :v2) ADD #n0 :v0 REMOVE #n2");
         assert_eq!(p.values.get(":v0"), Some(&num(-2)));
+    }
+
+    #[test]
+    fn document_paths_use_a_placeholder_per_segment() {
+        let mut p = Placeholders::new(0);
+        let line = Path::attr("lines").key("A.1");
+        let rendered = p.update(&[Update::set(line.clone(), num(1)), Update::remove(Path::attr("removed").key("A.1"))]);
+        assert_eq!(rendered, "SET #n0.#n1 = :v0 REMOVE #n2.#n1");
+        assert_eq!(p.names.get("#n1").map(String::as_str), Some("A.1"), "a dotted key stays one name");
+        let size = p.condition(&Condition::Size { attr: Path::attr("lines"), op: CompareOp::Lt, value: 100 });
+        assert_eq!(
+            size,
+            "(attribute_exists(#n0) AND size(#n0) < :v1 AND (attribute_not_exists(#n3) OR NOT #n3 < :v2))"
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ use super::failure::{Failure, MAX_ATTEMPTS, Transient, backoff, classify};
 use super::request::{render_query, render_write};
 use super::wire;
 use crate::clock::SharedClock;
-use crate::store::{Cursor, Item, Key, Page, Query, Store, StoreError, WriteOp, is_expired, validate};
+use crate::store::{
+    Condition, Cursor, Item, Key, Page, Query, Store, StoreError, Update, Updated, WriteOp, is_expired, validate,
+};
 
 /// Moves one signed request and its answer. Implementations report only transport failures
 /// as `Err` (no connection, timeout); any HTTP answer is `Ok((status, body))`.
@@ -138,6 +140,20 @@ impl<T: Transport> HttpStore<T> {
     /// idempotency token, which is renewed after every definite answer and kept when the
     /// outcome of the last attempt is unknown (so a lost answer is never applied twice).
     async fn call(&self, action: &str, build: &dyn Fn(&str) -> Value) -> Result<Vec<u8>, StoreError> {
+        match self.call_keeping_refusal(action, build, false).await? {
+            Answer::Body(body) => Ok(body),
+            Answer::Refused(_) => Err(StoreError::ConditionFailed { failed: vec![0] }),
+        }
+    }
+
+    /// As [`Self::call`]; with `keep_refusal`, a failed condition answers the item it
+    /// carries instead of an error.
+    async fn call_keeping_refusal(
+        &self,
+        action: &str,
+        build: &dyn Fn(&str) -> Value,
+        keep_refusal: bool,
+    ) -> Result<Answer, StoreError> {
         let mut token = fresh_token()?;
         for attempt in 1..=MAX_ATTEMPTS {
             let body = serde_json::to_vec(&build(&token))
@@ -145,9 +161,12 @@ impl<T: Transport> HttpStore<T> {
             let headers = self.signed_headers(action, &body)?;
             self.round_trips.record(action);
             let failure = match self.transport.post(&self.config.endpoint, &headers, body).await {
-                Ok((200, answer)) => return Ok(answer),
+                Ok((200, answer)) => return Ok(Answer::Body(answer)),
                 Ok((status, answer)) => {
                     let error = wire::parse_error(status, &answer);
+                    if keep_refusal && error.code == "ConditionalCheckFailedException" {
+                        return Ok(Answer::Refused(error.item));
+                    }
                     classify(&error.code, &error.message, &error.reasons)
                 }
                 Err(err) => Failure::Retry(Transient::Unavailable, err),
@@ -187,6 +206,12 @@ impl<T: Transport> HttpStore<T> {
     pub fn table(&self) -> &str {
         &self.config.table
     }
+}
+
+/// A call's successful answer, or the item its failed condition returned.
+enum Answer {
+    Body(Vec<u8>),
+    Refused(Option<Item>),
 }
 
 fn fresh_token() -> Result<String, StoreError> {
@@ -247,6 +272,25 @@ impl<T: Transport> Store for HttpStore<T> {
         }
         self.call("TransactWriteItems", &|token| wire::transact_write_items(table, &writes, token)).await?;
         Ok(())
+    }
+
+    async fn update_returning(
+        &self,
+        key: &Key,
+        updates: Vec<Update>,
+        condition: Condition,
+    ) -> Result<Updated, StoreError> {
+        let op = WriteOp::Update { key: key.clone(), updates, condition: Some(condition) };
+        validate::transact(std::slice::from_ref(&op))?;
+        let now = self.now();
+        let body = wire::update_item_returning(&self.config.table, &render_write(&op, now));
+        match self.call_keeping_refusal("UpdateItem", &|_| body.clone(), true).await? {
+            Answer::Body(answer) => wire::parse_attributes(&answer)?
+                .map(Updated::Applied)
+                .ok_or_else(|| StoreError::Unavailable("UpdateItem answered no attributes".into())),
+            // DynamoDB may still hold an expired item: the port calls it absent.
+            Answer::Refused(old) => Ok(Updated::Refused(old.filter(|item| !is_expired(item, now)))),
+        }
     }
 }
 

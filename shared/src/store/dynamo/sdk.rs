@@ -12,8 +12,10 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue as SdkValue, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+    AttributeValue as SdkValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 use super::RoundTrips;
@@ -22,7 +24,7 @@ use super::failure::{Failure, MAX_ATTEMPTS, Transient, backoff, classify};
 use super::http::{in_key_order, page};
 use super::request::{Action, RenderedWrite, render_query, render_write};
 use crate::clock::SharedClock;
-use crate::store::{Item, Key, Page, Query, Store, StoreError, WriteOp, validate};
+use crate::store::{Condition, Item, Key, Page, Query, Store, StoreError, Updated, WriteOp, is_expired, validate};
 
 type SdkItem = HashMap<String, SdkValue>;
 
@@ -253,7 +255,7 @@ impl Store for SdkStore {
             })
             .await?;
         let now = self.now();
-        Ok(answer.item.map(from_sdk).filter(|item| !crate::store::is_expired(item, now)))
+        Ok(answer.item.map(from_sdk).filter(|item| !is_expired(item, now)))
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
@@ -334,5 +336,54 @@ impl Store for SdkStore {
             async move { request.send().await.map(|_| ()).map_err(transact_failure) }
         })
         .await
+    }
+
+    async fn update_returning(
+        &self,
+        key: &Key,
+        updates: Vec<crate::store::Update>,
+        condition: Condition,
+    ) -> Result<Updated, StoreError> {
+        let op = WriteOp::Update { key: key.clone(), updates, condition: Some(condition) };
+        validate::transact(std::slice::from_ref(&op))?;
+        let now = self.now();
+        let write = render_write(&op, now);
+        let Action::Update { key, expression } = &write.action else {
+            return Err(StoreError::Invalid("an update rendered as another action".into()));
+        };
+        let (key, names, values) = (to_sdk(key), write.placeholders.names_or_none(), sdk_values(&write.placeholders));
+        let updated = self
+            .with_retries("UpdateItem", |_| {
+                let request = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key.clone()))
+                    .update_expression(expression.clone())
+                    .set_condition_expression(write.condition.clone())
+                    .set_expression_attribute_names(names.clone())
+                    .set_expression_attribute_values(values.clone())
+                    .return_values(ReturnValue::AllNew)
+                    .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+                async move {
+                    match request.send().await {
+                        Ok(answer) => answer.attributes.map(|item| Updated::Applied(from_sdk(item))).ok_or_else(|| {
+                            Failure::Fail(StoreError::Unavailable("UpdateItem answered no attributes".into()))
+                        }),
+                        Err(err) => match err.as_service_error() {
+                            Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                                Ok(Updated::Refused(refused.item.clone().map(from_sdk)))
+                            }
+                            _ => Err(failure(err)),
+                        },
+                    }
+                }
+            })
+            .await?;
+        // DynamoDB may still hold an expired item: the port calls it absent.
+        Ok(match updated {
+            Updated::Refused(old) => Updated::Refused(old.filter(|item| !is_expired(item, now))),
+            applied => applied,
+        })
     }
 }

@@ -65,6 +65,26 @@ pub fn single_write(table: &str, write: &RenderedWrite) -> Option<(&'static str,
     Some((action, Value::Object(action_fields(table, write))))
 }
 
+/// `UpdateItem` answering the item after it (`ALL_NEW`), or the item as it was when the
+/// condition fails (`ALL_OLD`).
+pub fn update_item_returning(table: &str, write: &RenderedWrite) -> Value {
+    let mut body = action_fields(table, write);
+    body.insert("ReturnValues".into(), json!("ALL_NEW"));
+    body.insert("ReturnValuesOnConditionCheckFailure".into(), json!("ALL_OLD"));
+    Value::Object(body)
+}
+
+/// The `Attributes` of an answer (`ReturnValues`).
+pub fn parse_attributes(body: &[u8]) -> Result<Option<Item>, StoreError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(rename = "Attributes")]
+        attributes: Option<Item>,
+    }
+    let answer: Answer = serde_json::from_slice(body).map_err(|e| unexpected("UpdateItem", e))?;
+    Ok(answer.attributes)
+}
+
 /// `TransactWriteItems` with an idempotency token, so a retry after a lost answer cannot
 /// apply the batch twice.
 pub fn transact_write_items(table: &str, writes: &[RenderedWrite], token: &str) -> Value {
@@ -171,6 +191,9 @@ pub struct ErrorAnswer {
     pub message: String,
     /// `CancellationReasons[*].Code`.
     pub reasons: Vec<String>,
+    /// The item as it was, on a failed condition asked for
+    /// `ReturnValuesOnConditionCheckFailure = ALL_OLD` (absent when there was none).
+    pub item: Option<Item>,
 }
 
 /// Parses an error answer (any status other than 200).
@@ -188,6 +211,8 @@ pub fn parse_error(status: u16, body: &[u8]) -> ErrorAnswer {
         message: Option<String>,
         #[serde(rename = "CancellationReasons", default)]
         reasons: Vec<Reason>,
+        #[serde(rename = "Item")]
+        item: Option<Item>,
     }
     match serde_json::from_slice::<Answer>(body) {
         Ok(answer) => ErrorAnswer {
@@ -198,11 +223,13 @@ pub fn parse_error(status: u16, body: &[u8]) -> ErrorAnswer {
                 .unwrap_or_else(|| status_code_name(status)),
             message: answer.message.unwrap_or_default(),
             reasons: answer.reasons.into_iter().map(|r| r.code.unwrap_or_else(|| "None".to_owned())).collect(),
+            item: answer.item,
         },
         Err(_) => ErrorAnswer {
             code: status_code_name(status),
             message: String::from_utf8_lossy(body).chars().take(200).collect(),
             reasons: Vec::new(),
+            item: None,
         },
     }
 }
@@ -277,5 +304,10 @@ mod tests {
         assert_eq!(error.code, "TransactionCanceledException");
         assert_eq!(error.reasons, vec!["None".to_owned(), "ConditionalCheckFailed".to_owned()]);
         assert_eq!(parse_error(503, b"<html>").code, "InternalServerError");
+        let refused = br#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+            "message":"The conditional request failed","Item":{"pk":{"S":"A"},"sk":{"S":"B"}}}"#;
+        let error = parse_error(400, refused);
+        assert_eq!(error.code, "ConditionalCheckFailedException");
+        assert_eq!(error.item.and_then(|item| item.get("pk").cloned()), Some(s("A")));
     }
 }
