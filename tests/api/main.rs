@@ -9,6 +9,7 @@ mod lambda_host;
 
 mod auth;
 mod cart;
+mod cart_lines;
 mod errors;
 mod health;
 mod loyalty;

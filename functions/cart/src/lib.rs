@@ -9,6 +9,7 @@ mod access;
 mod carts;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 mod edge;
+mod line_update;
 mod lines;
 mod merge;
 pub mod model;

@@ -2,15 +2,19 @@
 
 use bytes::Bytes;
 use http::StatusCode;
+use omnicanal_shared::auth::Role;
+use omnicanal_shared::clock::rfc3339;
 use omnicanal_shared::domain::Sku;
 use omnicanal_shared::error::{ApiError, FieldError};
 use omnicanal_shared::http::Call;
-use omnicanal_shared::store::Store;
+use omnicanal_shared::store::{Store, Updated};
 use serde::Deserialize;
 
 use crate::access::cart_id;
-use crate::model::{MAX_QTY, Write};
-use crate::repo::{now_ns, server_stamp, update};
+use crate::line_update::{Writer, line_update};
+use crate::model::{Line, MAX_QTY, SERVER_DEVICE, Stamp, Write};
+use crate::record::from_item;
+use crate::repo::{expiry, if_match, now_ns, server_stamp, update_from};
 use crate::view::respond;
 
 #[derive(Deserialize)]
@@ -28,7 +32,8 @@ pub fn path_sku<S>(call: &Call<'_, S>) -> Result<Sku, ApiError> {
     })
 }
 
-/// Sets a line's quantity (`0` removes it). Cost: 1 read + 1 conditional put.
+/// Sets a line's quantity (`0` removes it). Cost: 1 conditional update (see
+/// [`crate::line_update`]); when it is refused, at most 1 conditional put more.
 pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let id = cart_id(call, "cart_id")?;
     let sku = path_sku(call)?;
@@ -47,10 +52,31 @@ pub async fn delete<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes
 }
 
 async fn set<S: Store>(call: &Call<'_, S>, id: &str, sku: &str, qty: u32) -> Result<http::Response<Bytes>, ApiError> {
-    let updated_at = omnicanal_shared::clock::rfc3339(call.now());
+    let updated_at = rfc3339(call.now());
     let now = now_ns(call);
     let channel = call.channel.to_string();
-    let (cart, ()) = update(call, id, |cart| {
+    let line = Line {
+        stamp: Stamp { at_ns: now, device: SERVER_DEVICE.to_owned() },
+        qty,
+        channel: channel.clone(),
+        updated_at: updated_at.clone(),
+    };
+    // A bad token is refused before anything is written.
+    let customer = call.caller()?.filter(|caller| caller.has(Role::Customer)).map(|caller| caller.sub.clone());
+    let writer = match (&customer, expiry(call, None)) {
+        (Some(sub), _) => Writer::Customer(sub),
+        (None, Some(expires_at)) => Writer::Anonymous { expires_at },
+        (None, None) => return Err(ApiError::Internal("an anonymous cart without an expiry".into())),
+    };
+    let if_version = if_match(call)?.map(|(version, _)| version);
+    let write = line_update(id, sku, &line, writer, if_version)?;
+    let current = match call.env.store.update_returning(&write.key, write.updates, write.condition).await? {
+        Updated::Applied(item) => return respond(StatusCode::OK, &from_item(item)?, None),
+        Updated::Refused(None) => return Err(ApiError::not_found("no such cart")),
+        Updated::Refused(Some(item)) => from_item(item)?,
+    };
+    // Some assumption failed: the general path on the cart as it is says which, or writes.
+    let (cart, ()) = update_from(call, id, Some(current), |cart| {
         let live = cart.lines.get(sku).filter(|l| !l.is_tombstone()).map(|l| l.qty);
         if live == (qty > 0).then_some(qty) {
             return Ok((false, ()));

@@ -64,14 +64,32 @@ pub fn now_ns<S>(call: &Call<'_, S>) -> i64 {
 /// back if the version did not move meanwhile. A lost race is retried from a fresh read,
 /// unless the caller sent `If-Match`, who then gets `412` with the current cart. `change`
 /// returns whether it changed anything; an unchanged cart is not written.
-pub async fn update<S, T, F>(call: &Call<'_, S>, cart_id: &str, mut change: F) -> Result<(Cart, T), ApiError>
+pub async fn update<S, T, F>(call: &Call<'_, S>, cart_id: &str, change: F) -> Result<(Cart, T), ApiError>
+where
+    S: Store,
+    F: FnMut(&mut Cart) -> Result<(bool, T), ApiError>,
+{
+    update_from(call, cart_id, None, change).await
+}
+
+/// As [`update`], starting from `read` when the caller already holds the stored cart (a
+/// refused single update answers it), so the first attempt reads nothing.
+pub async fn update_from<S, T, F>(
+    call: &Call<'_, S>,
+    cart_id: &str,
+    mut read: Option<Cart>,
+    mut change: F,
+) -> Result<(Cart, T), ApiError>
 where
     S: Store,
     F: FnMut(&mut Cart) -> Result<(bool, T), ApiError>,
 {
     let expected = if_match(call)?;
     for _ in 0..MAX_ATTEMPTS {
-        let current = load(&call.env.store, cart_id).await?;
+        let current = match read.take() {
+            Some(cart) => cart,
+            None => load(&call.env.store, cart_id).await?,
+        };
         authorize(call, &current)?;
         if let Some((version, sent)) = &expected
             && *version != current.version
