@@ -525,11 +525,21 @@ async fn loyalty_routes(b: &mut Bench) {
         json!({"points": 10, "order_id": "o-4"}),
         201,
         4,
-        "claim the key (1 conditional put), the 2 of a redeem, store the answer (1 put)",
+        "claim the key (1 conditional update), the 2 of a redeem, store the answer (1 update)",
     )
     .await;
-    b.measure("… the same request replayed", ALICE, "POST", "/loyalty/redeem", &[("idempotency-key", "redeem-o-4")],
-        json!({"points": 10, "order_id": "o-4"}), 201, 1, "1: a claim that returns the existing record on failure (ReturnValuesOnConditionCheckFailure); the port lacks it, so the failed claim and a read").await;
+    b.measure(
+        "… the same request replayed",
+        ALICE,
+        "POST",
+        "/loyalty/redeem",
+        &[("idempotency-key", "redeem-o-4")],
+        json!({"points": 10, "order_id": "o-4"}),
+        201,
+        1,
+        "the refused claim answers the stored record (ReturnValuesOnConditionCheckFailure ALL_OLD)",
+    )
+    .await;
     b.measure(
         "POST /loyalty/reverse",
         SERVICE,

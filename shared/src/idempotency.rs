@@ -4,15 +4,16 @@
 //! another request is `422 idempotency_key_reused`. Keys live 24 hours.
 //!
 //! Protocol (table item `IDEM#<hash of scope and key>` / `IDEM`, TTL `expires_at`):
-//! 1. **begin**: one conditional put of a `pending` record with a random lock id; it holds
-//!    when no live record exists or a pending one was abandoned (its `pending_until` passed).
-//!    If it fails, one read tells replay (`done`, same fingerprint), reuse (another
-//!    fingerprint: 422) or a request still running (409 `idempotency_in_progress`).
+//! 1. **begin**: one conditional update making a `pending` record with a random lock id; it
+//!    holds when no live record exists or a pending one was abandoned (its `pending_until`
+//!    passed). If it fails, the record it ran into comes back with the refusal and tells
+//!    replay (`done`, same fingerprint), reuse (another fingerprint: 422) or a request still
+//!    running (409 `idempotency_in_progress`).
 //! 2. **finish**: one write conditioned on our lock id: the answer is stored when the handler
 //!    ran to a result worth repeating (2xx, 3xx, and the domain's 409/412); otherwise (auth,
 //!    validation, 5xx) the record is deleted so that a corrected retry with the same key runs.
 //!
-//! Cost: two writes on a first request (plus the handler's own), one write and one read on a
+//! Cost: two writes on a first request (plus the handler's own), one refused write on a
 //! replay. Keys are scoped by caller (`sub`, or anonymous), method and path, as Stripe
 //! scopes them by account, so one customer's key never replays another's answer.
 
@@ -22,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
 use crate::error::{ApiError, FieldError};
-use crate::store::{AttributeValue, CompareOp, Condition, Item, Key, Store, StoreError, Update, WriteOp, num, s};
+use crate::store::{AttributeValue, CompareOp, Condition, Item, Key, Store, Update, Updated, WriteOp, num, s};
 
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
@@ -124,28 +125,29 @@ pub async fn begin<S: Store>(
     let now = clock.epoch_secs();
     let record = record_key(scope, key);
     let lock_id = crate::random::token().map_err(|e| ApiError::Internal(format!("no random source: {e}")))?;
-    let mut item: Item = Item::new();
-    item.insert(crate::store::PK.into(), s(record.pk.clone()));
-    item.insert(crate::store::SK.into(), s(record.sk.clone()));
-    item.insert("state".into(), s("pending"));
-    item.insert("fingerprint".into(), s(fingerprint));
-    item.insert("lock_id".into(), s(lock_id.clone()));
-    item.insert("pending_until".into(), num(now + PENDING_SECS));
-    item.insert(crate::store::EXPIRES_AT.into(), num(now + KEY_TTL_SECS));
+    // The claim is an update, not a put, so that a refusal answers the record it ran into:
+    // a replay costs this one call. It clears what an expired record may still hold.
+    let claim = vec![
+        Update::set("state", s("pending")),
+        Update::set("fingerprint", s(fingerprint)),
+        Update::set("lock_id", s(lock_id.clone())),
+        Update::set("pending_until", num(now + PENDING_SECS)),
+        Update::set(crate::store::EXPIRES_AT, num(now + KEY_TTL_SECS)),
+        Update::remove("status"),
+        Update::remove("headers"),
+        Update::remove("body"),
+    ];
     let abandoned = Condition::And(vec![
         Condition::eq("state", s("pending")),
         Condition::compare("pending_until", CompareOp::Lt, num(now)),
     ]);
-    let claim = WriteOp::Put { item, condition: Some(Condition::Or(vec![Condition::NotExists, abandoned])) };
-    match store.transact(vec![claim]).await {
-        Ok(()) => return Ok(Begin::Proceed(Lock { key: record, lock_id })),
-        Err(StoreError::ConditionFailed { .. }) => {}
-        Err(other) => return Err(other.into()),
-    }
-    let Some(existing) = store.get(&record).await? else {
-        // It expired between the two calls: the client's retry will claim it.
-        return Err(ApiError::IdempotencyInProgress);
-    };
+    let existing =
+        match store.update_returning(&record, claim, Condition::Or(vec![Condition::NotExists, abandoned])).await? {
+            Updated::Applied(_) => return Ok(Begin::Proceed(Lock { key: record, lock_id })),
+            Updated::Refused(Some(existing)) => existing,
+            // It expired between the condition and the answer: the client's retry will claim it.
+            Updated::Refused(None) => return Err(ApiError::IdempotencyInProgress),
+        };
     if text(&existing, "fingerprint") != Some(fingerprint) {
         return Err(ApiError::IdempotencyKeyReused);
     }
@@ -289,6 +291,10 @@ mod tests {
         assert!(matches!(begin(&store, &clock, &scope(Some("b")), &key("k"), "fp").await, Ok(Begin::Proceed(_))));
         clock.advance(time::Duration::seconds(KEY_TTL_SECS + 1));
         assert!(matches!(begin(&store, &clock, &scope(Some("a")), &key("k"), "fp").await, Ok(Begin::Proceed(_))));
+        // The expired answer is not carried into the new claim.
+        let record = store.get(&record_key(&scope(Some("a")), &key("k"))).await.expect("read").expect("claimed");
+        assert_eq!(text(&record, "state"), Some("pending"));
+        assert!(!record.contains_key("body") && !record.contains_key("status"), "old answer cleared: {record:?}");
     }
 
     #[tokio::test]
