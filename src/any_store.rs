@@ -77,4 +77,12 @@ impl Store for AnyStore {
             Self::Dynamo(store) => store.update_returning(key, updates, condition).await,
         }
     }
+
+    async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
+        match self {
+            Self::Embedded(store) => store.replace(item).await,
+            Self::Memory(store) => store.replace(item).await,
+            Self::Dynamo(store) => store.replace(item).await,
+        }
+    }
 }

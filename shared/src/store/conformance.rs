@@ -37,6 +37,7 @@ pub async fn run_all<S: Store>(store: &S, clock: &ManualClock) {
     documents::invalid_document_paths_are_refused(store, &run).await;
     documents::refusals_of_absent_items_answer_none(store, clock, &run).await;
     documents::racing_updates_answer_their_own_results(store, &run).await;
+    documents::replace_answers_the_item_it_replaced(store, clock, &run).await;
 }
 
 fn random_prefix() -> String {

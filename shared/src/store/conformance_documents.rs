@@ -1,5 +1,6 @@
-//! Conformance cases for document paths, `size()` and single updates that answer an item
-//! ([`Store::update_returning`]): what the cart's one-round-trip line write relies on.
+//! Conformance cases for document paths, `size()` and single writes that answer an item
+//! ([`Store::update_returning`], [`Store::replace`]): what the one-round-trip writes (a cart
+//! line, an idempotency claim, a `PUT` that tells 201 from 200) rely on.
 
 use futures::future::join_all;
 
@@ -117,4 +118,17 @@ pub async fn racing_updates_answer_their_own_results<S: Store>(store: &S, run: &
     assert_eq!(seen, (1..=20).collect::<Vec<i64>>(), "every increment answered its own value");
     let stored: Option<Item> = get(store, &pk, "n").await;
     assert_eq!(stored.and_then(|i| i.get("n").cloned()), Some(num(20)), "stored total");
+}
+
+/// A replace answers what it replaced: nothing, the old item, nothing again past its expiry.
+pub async fn replace_answers_the_item_it_replaced<S: Store>(store: &S, clock: &ManualClock, run: &str) {
+    let pk = format!("{run}#replace");
+    let first = item(&pk, "p", &[("name", AttributeValue::S("Mug".into())), ("price", num(900))]);
+    assert_eq!(store.replace(first.clone()).await, Ok(None), "created");
+    let second = item(&pk, "p", &[("name", AttributeValue::S("Big mug".into()))]);
+    assert_eq!(store.replace(second.clone()).await, Ok(Some(first)), "replaced: the old item comes back");
+    assert_eq!(get(store, &pk, "p").await, Some(second), "the whole item is replaced, `price` is gone");
+    let expiring = item(&pk, "e", &[(EXPIRES_AT, num(clock.epoch_secs() - 1))]);
+    must(store, vec![put(expiring, None)], "seed expired").await;
+    assert_eq!(store.replace(item(&pk, "e", &[])).await, Ok(None), "an expired item was not there");
 }

@@ -65,6 +65,8 @@ enum Work {
     Batch(Vec<WriteOp>),
     /// [`Store::update_returning`].
     Update { key: Key, updates: Vec<Update>, condition: Condition },
+    /// [`Store::replace`].
+    Replace(Item),
 }
 
 /// What the committer answers a job.
@@ -73,6 +75,8 @@ enum Answer {
     Batch,
     /// The update's outcome.
     Update(Updated),
+    /// The item a replace replaced.
+    Replaced(Option<Item>),
 }
 
 /// One write waiting for the committer, and where its outcome goes.
@@ -196,6 +200,11 @@ impl Inner {
                         overlay.extend(change);
                         Ok(Answer::Update(answer))
                     }
+                    Work::Replace(item) => {
+                        let (old, changes) = tables.plan_replace(item, job.now, &overlay)?;
+                        overlay.extend(changes);
+                        Ok(Answer::Replaced(old))
+                    }
                 })
                 .collect()
         };
@@ -272,7 +281,14 @@ impl Store for EmbeddedStore {
         validate::key(key)?;
         match self.commit(Work::Update { key: key.clone(), updates, condition }).await? {
             Answer::Update(updated) => Ok(updated),
-            Answer::Batch => Err(StoreError::Unavailable("embedded store: a batch's answer to an update".into())),
+            _ => Err(StoreError::Unavailable("embedded store: another job's answer to an update".into())),
+        }
+    }
+
+    async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
+        match self.commit(Work::Replace(item)).await? {
+            Answer::Replaced(old) => Ok(old),
+            _ => Err(StoreError::Unavailable("embedded store: another job's answer to a replace".into())),
         }
     }
 }

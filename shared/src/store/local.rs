@@ -224,6 +224,20 @@ impl Tables {
         }
     }
 
+    /// An unconditional put as [`Store::replace`](super::Store::replace) answers it,
+    /// planned over `overlay`: the live item it replaces, and the change to apply.
+    pub fn plan_replace(
+        &self,
+        item: Item,
+        now: i64,
+        overlay: &Overlay,
+    ) -> Result<(Option<Item>, Vec<Change>), StoreError> {
+        let key = Key::of(&item).ok_or_else(|| StoreError::Invalid("an item needs string `pk` and `sk`".into()))?;
+        let old = self.get_over(&key, now, overlay);
+        let changes = self.plan_over(vec![WriteOp::Put { item, condition: None }], now, overlay)?;
+        Ok((old, changes))
+    }
+
     /// Applies changes made by [`Tables::plan`] (or read back from a file).
     pub fn apply(&mut self, changes: Vec<Change>) {
         for (key, new) in changes {

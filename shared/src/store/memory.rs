@@ -65,4 +65,12 @@ impl Store for MemoryStore {
         tables.apply(change.into_iter().collect());
         Ok(answer)
     }
+
+    async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
+        let now = self.clock.epoch_secs();
+        let mut tables = self.tables();
+        let (old, changes) = tables.plan_replace(item, now, &Overlay::new())?;
+        tables.apply(changes);
+        Ok(old)
+    }
 }

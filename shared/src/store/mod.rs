@@ -440,21 +440,17 @@ pub trait Store {
         updates: Vec<Update>,
         condition: Condition,
     ) -> Result<Updated, StoreError>;
+
+    /// Puts `item` unconditionally in one round trip (`PutItem` with `ReturnValues =
+    /// ALL_OLD`), answering the item it replaced (`None`: there was none, or it had
+    /// expired). The rules of a put in [`Store::transact`] apply.
+    async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError>;
 }
 
-/// Puts `item`, creating it if absent (`Ok(true)`) or replacing it (`Ok(false)`): a
-/// conditional put, and a second, plain put only when the item existed. For resources whose
-/// `PUT` answers `201` on create and `200` on replace.
+/// Puts `item`, creating it if absent (`Ok(true)`) or replacing it (`Ok(false)`), in one
+/// round trip: for resources whose `PUT` answers `201` on create and `200` on replace.
 pub async fn put_create_or_replace<S: Store>(store: &S, item: Item) -> Result<bool, StoreError> {
-    let create = WriteOp::Put { item: item.clone(), condition: Some(Condition::NotExists) };
-    match store.transact(vec![create]).await {
-        Ok(()) => Ok(true),
-        Err(StoreError::ConditionFailed { .. }) => {
-            store.transact(vec![WriteOp::Put { item, condition: None }]).await?;
-            Ok(false)
-        }
-        Err(other) => Err(other),
-    }
+    Ok(store.replace(item).await?.is_none())
 }
 
 /// A Number attribute from an integer.

@@ -292,6 +292,16 @@ impl<T: Transport> Store for HttpStore<T> {
             Answer::Refused(old) => Ok(Updated::Refused(old.filter(|item| !is_expired(item, now)))),
         }
     }
+
+    async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
+        let op = WriteOp::Put { item, condition: None };
+        validate::transact(std::slice::from_ref(&op))?;
+        let now = self.now();
+        let body = wire::put_item_returning_old(&self.config.table, &render_write(&op, now));
+        let answer = self.call("PutItem", &|_| body.clone()).await?;
+        // DynamoDB may still hold an expired item: the port calls it absent.
+        Ok(wire::parse_attributes(&answer)?.filter(|old| !is_expired(old, now)))
+    }
 }
 
 /// The answer to a batch get, one entry per key in the keys' order, expired items absent.

@@ -386,4 +386,27 @@ impl Store for SdkStore {
             applied => applied,
         })
     }
+
+    async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
+        let op = WriteOp::Put { item, condition: None };
+        validate::transact(std::slice::from_ref(&op))?;
+        let now = self.now();
+        let WriteOp::Put { item, .. } = op else {
+            return Err(StoreError::Invalid("a replace is a put".into()));
+        };
+        let item = to_sdk(&item);
+        let answer = self
+            .with_retries("PutItem", |_| {
+                let request = self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item.clone()))
+                    .return_values(ReturnValue::AllOld);
+                async move { request.send().await.map_err(failure) }
+            })
+            .await?;
+        // DynamoDB may still hold an expired item: the port calls it absent.
+        Ok(answer.attributes.map(from_sdk).filter(|old| !is_expired(old, now)))
+    }
 }

@@ -74,6 +74,13 @@ pub fn update_item_returning(table: &str, write: &RenderedWrite) -> Value {
     Value::Object(body)
 }
 
+/// `PutItem` answering the item it replaced (`ALL_OLD`).
+pub fn put_item_returning_old(table: &str, write: &RenderedWrite) -> Value {
+    let mut body = action_fields(table, write);
+    body.insert("ReturnValues".into(), json!("ALL_OLD"));
+    Value::Object(body)
+}
+
 /// The `Attributes` of an answer (`ReturnValues`).
 pub fn parse_attributes(body: &[u8]) -> Result<Option<Item>, StoreError> {
     #[derive(Deserialize)]
@@ -81,7 +88,7 @@ pub fn parse_attributes(body: &[u8]) -> Result<Option<Item>, StoreError> {
         #[serde(rename = "Attributes")]
         attributes: Option<Item>,
     }
-    let answer: Answer = serde_json::from_slice(body).map_err(|e| unexpected("UpdateItem", e))?;
+    let answer: Answer = serde_json::from_slice(body).map_err(|e| unexpected("a write's return values", e))?;
     Ok(answer.attributes)
 }
 
