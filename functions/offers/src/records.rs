@@ -10,7 +10,7 @@
 //!
 //! | API call | round trips |
 //! |---|---|
-//! | `PUT /offers/{id}` | 1 conditional put (create) or 2 (replace) |
+//! | `PUT /offers/{id}` | 1 put answering the definition it replaced (`201` or `200`) |
 //! | `GET /offers/{id}` | 1 read |
 //! | `POST /offers/events` | 1 read (profile) + 1 conditional put; + 1 batch read when events name SKUs only |
 //! | `GET /offers/me` | 3: one batch read (cart, profile, loyalty account), one query (definitions, up to 1000), one batch read (prices of up to 100 cart lines together with the limit counters of the candidate offers; more only past 100 keys) |

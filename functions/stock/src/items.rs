@@ -63,8 +63,7 @@ fn validate(body: &ProductBody) -> Result<(), ApiError> {
 
 /// Creates (`201`) or replaces (`200`) a product record.
 ///
-/// Cost: one conditional put when the record is new; a second, unconditional put when it
-/// exists (the first tells us which status to answer).
+/// Cost: one put answering the record it replaced, which tells `201` from `200`.
 pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Staff])?;
     let sku = path_sku(call)?;

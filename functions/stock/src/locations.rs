@@ -1,6 +1,5 @@
 //! `PUT /stock/locations/{location_id}` (staff): a warehouse or store, and the channels that
-//! sell from it. Cost: 1 conditional put when new; a second put when it exists (the first
-//! tells `201` from `200`).
+//! sell from it. Cost: 1 put answering the record it replaced, which tells `201` from `200`.
 
 use bytes::Bytes;
 use http::StatusCode;

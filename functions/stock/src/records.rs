@@ -10,12 +10,13 @@
 //!
 //! | API call | round trips |
 //! |---|---|
-//! | `PUT /stock/locations/{id}` | 1 put |
-//! | `PUT …/levels/{location}` | 2 reads (product, level) + 1 conditional update |
-//! | `POST /stock/adjustments` | 3 reads (event, product, level) + 1 transaction (event + level) |
+//! | `PUT /stock/items/{sku}`, `PUT /stock/locations/{id}` | 1 put answering the record it replaced (`201`/`200`) |
+//! | `PUT …/levels/{location}` | 1 batch read (product, location) + 1 conditional update |
+//! | `POST /stock/adjustments` | 1 batch read (product, location) + 1 transaction (once-only marker + level) |
 //! | availability / check for k SKUs | 1 query (locations) + ⌈k·(1+locations)/100⌉ batch reads |
-//! | reserve k SKUs | the availability reads + 1 transaction of 1 + k actions |
-//! | commit / release | 1 read + 1 batch read + 1 transaction of 1 + k actions |
+//! | reserve k SKUs | the availability reads (carrying the reservation's own record) + 1 transaction of 1 + k actions |
+//! | commit | 1 read + 1 batch read + 1 transaction of 1 + k actions |
+//! | release | 1 read + 1 transaction of 1 + k actions |
 //! | reorder list | 1 GSI query per page + 1 batch read |
 //!
 //! A reservation moves units from `free` to `held` with a condition `free ≥ qty + safety
