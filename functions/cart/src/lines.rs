@@ -14,7 +14,7 @@ use crate::access::cart_id;
 use crate::line_update::{Writer, line_update};
 use crate::model::{Line, MAX_QTY, SERVER_DEVICE, Stamp, Write};
 use crate::record::from_item;
-use crate::repo::{expiry, if_match, now_ns, server_stamp, update_from};
+use crate::repo::{anonymous_expiry, if_match, now_ns, server_stamp, update_from};
 use crate::view::respond;
 
 #[derive(Deserialize)]
@@ -63,10 +63,9 @@ async fn set<S: Store>(call: &Call<'_, S>, id: &str, sku: &str, qty: u32) -> Res
     };
     // A bad token is refused before anything is written.
     let customer = call.caller()?.filter(|caller| caller.has(Role::Customer)).map(|caller| caller.sub.clone());
-    let writer = match (&customer, expiry(call, None)) {
-        (Some(sub), _) => Writer::Customer(sub),
-        (None, Some(expires_at)) => Writer::Anonymous { expires_at },
-        (None, None) => return Err(ApiError::Internal("an anonymous cart without an expiry".into())),
+    let writer = match &customer {
+        Some(sub) => Writer::Customer(sub),
+        None => Writer::Anonymous { expires_at: anonymous_expiry(call) },
     };
     let if_version = if_match(call)?.map(|(version, _)| version);
     let write = line_update(id, sku, &line, writer, if_version)?;

@@ -44,8 +44,13 @@ pub fn if_match<S>(call: &Call<'_, S>) -> Result<Option<(u64, String)>, ApiError
 /// The new expiry of a cart written now: anonymous carts live `cart_ttl_seconds` past their
 /// last change; customers' carts never expire.
 pub fn expiry<S>(call: &Call<'_, S>, customer_id: Option<&str>) -> Option<i64> {
+    customer_id.is_none().then(|| anonymous_expiry(call))
+}
+
+/// The new expiry of an anonymous cart written now (epoch seconds).
+pub fn anonymous_expiry<S>(call: &Call<'_, S>) -> i64 {
     let ttl = i64::try_from(call.env.config.cart_ttl_seconds).unwrap_or(i64::MAX);
-    customer_id.is_none().then(|| call.now().unix_timestamp().saturating_add(ttl))
+    call.now().unix_timestamp().saturating_add(ttl)
 }
 
 /// A stamp for a server-side write to `sku`: now, or just after the line's current stamp if
