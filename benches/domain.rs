@@ -9,20 +9,20 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use omnicanal_cart::model::{Cart, SERVER_DEVICE, Stamp, Strategy, Write, merge_writes};
-use omnicanal_loyalty::account::{Account, Lot};
-use omnicanal_offers::rules::{PricedLine, Shopper, evaluate, rank};
-use omnicanal_offers::{Discount, Offer, Scope};
-use omnicanal_shared::auth::{Authenticator, Role, mint_hs256};
-use omnicanal_shared::clock::ManualClock;
-use omnicanal_shared::config::{Config, JwtConfig, JwtKey};
-use omnicanal_shared::customer::Tier;
-use omnicanal_shared::domain::{Currency, Money};
-use omnicanal_shared::http::Env;
-use omnicanal_shared::loyalty_rules::LoyaltyRules;
-use omnicanal_shared::store::memory::MemoryStore;
-use omnicanal_stock::records::{Hold, Level, Location, LocationKind};
-use omnicanal_stock::rules::{available, choose_location};
+use omnicanal_domain::cart::model::{Cart, SERVER_DEVICE, Stamp, Strategy, Write, merge_writes};
+use omnicanal_domain::customer::Tier;
+use omnicanal_domain::loyalty::account::{Account, Lot};
+use omnicanal_domain::loyalty::rules::LoyaltyRules;
+use omnicanal_domain::offers::definition::{Discount, Offer, Scope};
+use omnicanal_domain::offers::rules::{PricedLine, Shopper, evaluate, rank};
+use omnicanal_domain::stock::records::{Hold, Level, Location, LocationKind};
+use omnicanal_domain::stock::rules::{available, choose_location};
+use omnicanal_domain::values::{Currency, Money};
+use omnicanal_pipeline::auth::{Authenticator, Role, mint_hs256};
+use omnicanal_pipeline::config::{Config, JwtConfig, JwtKey};
+use omnicanal_pipeline::http::Env;
+use omnicanal_platform::clock::ManualClock;
+use omnicanal_store::memory::MemoryStore;
 
 /// 2026-11-22T10:00:00Z.
 const NOW: i64 = 1_795_341_600;
@@ -160,7 +160,7 @@ fn stock(c: &mut Criterion) {
             let per_location: Vec<i64> = locations
                 .iter()
                 .zip(&levels)
-                .filter(|(l, _)| omnicanal_stock::rules::sells_to(l, black_box("web")))
+                .filter(|(l, _)| omnicanal_domain::stock::rules::sells_to(l, black_box("web")))
                 .map(|(_, level)| available(Some(level), 2, NOW))
                 .collect();
             black_box(per_location.iter().sum::<i64>())
@@ -292,5 +292,11 @@ fn loyalty(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, cart, stock, offers_ranking, loyalty);
+// criterion's macro defines a public `benches` function it gives no doc comment.
+#[allow(missing_docs)]
+mod group {
+    use super::*;
+    criterion_group!(benches, cart, stock, offers_ranking, loyalty);
+}
+use group::benches;
 criterion_main!(benches);

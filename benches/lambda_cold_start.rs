@@ -9,8 +9,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use omnicanal_shared::auth::{Role, mint_hs256};
-use omnicanal_shared::clock::SystemClock;
+use omnicanal_pipeline::auth::{Role, mint_hs256};
+use omnicanal_platform::clock::SystemClock;
 
 #[path = "../tests/api/child_logs.rs"]
 mod child_logs;

@@ -12,12 +12,12 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use omnicanal_shared::auth::{Authenticator, Role, mint_hs256};
-use omnicanal_shared::clock::ManualClock;
-use omnicanal_shared::config::{Config, JwtConfig, JwtKey};
-use omnicanal_shared::http::Env;
-use omnicanal_shared::store::dynamo::http::HttpStore;
-use omnicanal_shared::store::dynamo::native_transport::ReqwestTransport;
+use omnicanal_dynamodb::http::HttpStore;
+use omnicanal_dynamodb::native_transport::ReqwestTransport;
+use omnicanal_pipeline::auth::{Authenticator, Role, mint_hs256};
+use omnicanal_pipeline::config::{Config, JwtConfig, JwtKey};
+use omnicanal_pipeline::http::Env;
+use omnicanal_platform::clock::ManualClock;
 use serde_json::{Value, json};
 
 mod support;

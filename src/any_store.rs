@@ -1,12 +1,12 @@
 //! The local server picks its Store adapter at start-up (`OMNICANAL_STORE`); this enum lets
 //! the handlers stay generic over one concrete type, so their futures stay `Send`.
 
-use omnicanal_shared::clock::SharedClock;
-use omnicanal_shared::config::{Config, StoreKind};
-use omnicanal_shared::store::dynamo::sdk::SdkStore;
-use omnicanal_shared::store::embedded::EmbeddedStore;
-use omnicanal_shared::store::memory::MemoryStore;
-use omnicanal_shared::store::{Condition, Item, Key, Page, Query, Store, StoreError, Update, Updated, WriteOp};
+use omnicanal_dynamodb::sdk::SdkStore;
+use omnicanal_pipeline::config::{Config, StoreKind};
+use omnicanal_platform::clock::SharedClock;
+use omnicanal_store::embedded::EmbeddedStore;
+use omnicanal_store::memory::MemoryStore;
+use omnicanal_store::{Condition, Item, Key, Page, Query, Store, StoreError, Update, Updated, WriteOp};
 
 /// Opens the store `OMNICANAL_STORE` names.
 pub async fn open(config: &Config, clock: SharedClock) -> Result<AnyStore, String> {

@@ -6,7 +6,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use omnicanal_shared::config::{Config, JwtKey};
+use omnicanal_pipeline::config::{Config, JwtKey};
 
 /// The file holding the secret, inside the data dir.
 const FILE: &str = "jwt-secret";
@@ -43,7 +43,7 @@ pub fn ensure(config: &mut Config) -> Result<KeySource, String> {
 
 fn create(dir: &Path, path: &Path) -> Result<String, String> {
     fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let bytes = omnicanal_shared::random::bytes::<32>().map_err(|e| format!("no random source: {e}"))?;
+    let bytes = omnicanal_platform::random::bytes::<32>().map_err(|e| format!("no random source: {e}"))?;
     let secret = hex_encode(&bytes);
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt as _;
-use omnicanal_shared::auth::Authenticator;
-use omnicanal_shared::clock::{SharedClock, SystemClock};
-use omnicanal_shared::config::Config;
-use omnicanal_shared::http::{BODY_LIMIT, Env};
+use omnicanal_pipeline::auth::Authenticator;
+use omnicanal_pipeline::config::Config;
+use omnicanal_pipeline::http::{BODY_LIMIT, Env};
+use omnicanal_platform::clock::{SharedClock, SystemClock};
 
 use crate::any_store::AnyStore;
 use crate::dev_secret::{self, KeySource};
@@ -75,7 +75,7 @@ async fn route(
         "stock" => omnicanal_stock::handle(request, env).await,
         "offers" => omnicanal_offers::handle(request, env).await,
         "loyalty" => omnicanal_loyalty::handle(request, env).await,
-        _ => omnicanal_shared::http::unrouted(request, env).await,
+        _ => omnicanal_pipeline::http::unrouted(request, env).await,
     };
     response.map(Body::from)
 }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use omnicanal_shared::clock::{Clock as _, SystemClock};
-use omnicanal_shared::config::Config;
+use omnicanal_pipeline::config::Config;
+use omnicanal_platform::clock::{Clock as _, SystemClock};
 
 use crate::any_store;
 

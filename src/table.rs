@@ -1,16 +1,16 @@
 //! `omnicanal table create`: creates the single table (keys, GSI, TTL) on a DynamoDB endpoint
-//! from the one definition in `omnicanal_shared::store::dynamo::table`, the one
+//! from the one definition in `omnicanal_dynamodb::table`, the one
 //! `template.yaml` declares. Idempotent: an existing table is left alone.
 
 use std::sync::Arc;
 
 use aws_credential_types::provider::ProvideCredentials as _;
 use clap::{Args, Subcommand};
-use omnicanal_shared::clock::SystemClock;
-use omnicanal_shared::config::{DYNAMODB_ENDPOINT, TABLE};
-use omnicanal_shared::store::dynamo::http::{HttpConfig, HttpStore};
-use omnicanal_shared::store::dynamo::native_transport::ReqwestTransport;
-use omnicanal_shared::store::dynamo::table::ensure_table;
+use omnicanal_dynamodb::http::{HttpConfig, HttpStore};
+use omnicanal_dynamodb::native_transport::ReqwestTransport;
+use omnicanal_dynamodb::table::ensure_table;
+use omnicanal_pipeline::config::{DYNAMODB_ENDPOINT, TABLE};
+use omnicanal_platform::clock::SystemClock;
 
 /// Table administration.
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,8 @@
 //! `omnicanal token --sub ID --roles customer[,staff,service]`: a development token.
 
 use clap::Args;
-use omnicanal_shared::auth::{self, Role};
-use omnicanal_shared::config::{Config, JwtKey};
+use omnicanal_pipeline::auth::{self, Role};
+use omnicanal_pipeline::config::{Config, JwtKey};
 
 use crate::dev_secret;
 

@@ -1,8 +1,8 @@
 //! `template.yaml` declares the same table `omnicanal table create` builds: key attributes,
 //! key schema, GSI, projection, billing and TTL all come from one definition in
-//! `omnicanal_shared::store::dynamo::table`.
+//! `omnicanal_dynamodb::table`.
 
-use omnicanal_shared::store::dynamo::table::{create_table_request, enable_ttl_request};
+use omnicanal_dynamodb::table::{create_table_request, enable_ttl_request};
 
 /// The `Table` resource's lines, trimmed, from `template.yaml`.
 fn table_resource() -> Vec<String> {

@@ -1,9 +1,9 @@
 //! What the benches that talk to a DynamoDB-compatible server share.
 
-use omnicanal_shared::clock::SharedClock;
-use omnicanal_shared::store::dynamo::http::{HttpConfig, HttpStore};
-use omnicanal_shared::store::dynamo::native_transport::ReqwestTransport;
-use omnicanal_shared::store::dynamo::table::ensure_table;
+use omnicanal_dynamodb::http::{HttpConfig, HttpStore};
+use omnicanal_dynamodb::native_transport::ReqwestTransport;
+use omnicanal_dynamodb::table::ensure_table;
+use omnicanal_platform::clock::SharedClock;
 
 /// The variable naming the server (`scripts/bench` starts one and sets it).
 pub const ENDPOINT_VAR: &str = "OMNICANAL_BENCH_DYNAMODB_ENDPOINT";

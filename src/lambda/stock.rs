@@ -2,7 +2,6 @@
 //! DynamoDB SDK adapter. Everything but the conversion is built once per cold start.
 
 #[tokio::main]
-async fn main() -> Result<(), omnicanal_shared::host::lambda::Error> {
-    omnicanal_shared::host::lambda::run(|request, env| async move { omnicanal_stock::handle(request, &env).await })
-        .await
+async fn main() -> Result<(), omnicanal_hosts::lambda::Error> {
+    omnicanal_hosts::lambda::run(|request, env| async move { omnicanal_stock::handle(request, &env).await }).await
 }

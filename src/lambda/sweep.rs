@@ -2,8 +2,8 @@
 //! expired stock holds and writes off lapsed loyalty points, with the same functions
 //! `omnicanal sweep` and the Workers' cron trigger run.
 
-use omnicanal_shared::host::lambda::lambda_runtime::{self, LambdaEvent, service_fn};
-use omnicanal_shared::host::lambda::{Error, env_from_process};
+use omnicanal_hosts::lambda::lambda_runtime::{self, LambdaEvent, service_fn};
+use omnicanal_hosts::lambda::{Error, env_from_process};
 
 /// The most holds or accounts one run handles; the next run continues.
 const LIMIT: usize = 5_000;

@@ -1,7 +1,7 @@
 //! Tokens: missing, malformed, badly signed, expired, not yet valid, wrong issuer or
 //! audience are 401 with `WWW-Authenticate: Bearer`; a valid token without the role is 403.
 
-use omnicanal_shared::auth::Role;
+use omnicanal_pipeline::auth::Role;
 use serde_json::json;
 
 use crate::helpers::{AUDIENCE, ISSUER, SECRET, TestServer, problem, token_with};

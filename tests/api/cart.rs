@@ -1,6 +1,6 @@
 //! The cart function, row by row of the contract, its races and its bad inputs.
 
-use omnicanal_shared::auth::Role;
+use omnicanal_pipeline::auth::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestServer, problem};

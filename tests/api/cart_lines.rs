@@ -3,7 +3,7 @@
 //! fails must still end in the contract's answer, with nothing changed unless the general
 //! path writes.
 
-use omnicanal_shared::auth::Role;
+use omnicanal_pipeline::auth::Role;
 use serde_json::{Value, json};
 
 use crate::cart::{Shop, id, lines};

@@ -1,6 +1,6 @@
 //! Every kind of bad input gets the right problem JSON, and changes nothing.
 
-use omnicanal_shared::auth::Role;
+use omnicanal_pipeline::auth::Role;
 use serde_json::json;
 
 use crate::helpers::{TestServer, problem};

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use omnicanal_shared::auth::{Role, mint_hs256};
+use omnicanal_pipeline::auth::{Role, mint_hs256};
 
 /// The HS256 secret every test server verifies with.
 pub const SECRET: &str = "black-box-test-secret-0123456789abcdef";
@@ -75,7 +75,7 @@ pub struct TestServer {
 
 /// A fresh, unique scratch directory under the system temp dir.
 pub fn scratch_dir() -> PathBuf {
-    let suffix = omnicanal_shared::random::token().unwrap_or_else(|_| format!("{}", std::process::id()));
+    let suffix = omnicanal_platform::random::token().unwrap_or_else(|_| format!("{}", std::process::id()));
     std::env::temp_dir().join(format!("omnicanal-test-{suffix}"))
 }
 

@@ -223,7 +223,7 @@ async fn gateway(State(functions): State<Arc<HashMap<&'static str, Function>>>, 
 }
 
 fn rand_id() -> u128 {
-    let token = omnicanal_shared::random::bytes::<16>().expect("random");
+    let token = omnicanal_platform::random::bytes::<16>().expect("random");
     u128::from_le_bytes(token)
 }
 

@@ -1,8 +1,8 @@
 //! The loyalty function: earn, redeem, reverse, expire, the ledger's paging, the race of
 //! redemptions, and bad input.
 
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::clock::rfc3339;
+use omnicanal_pipeline::auth::Role;
+use omnicanal_platform::clock::rfc3339;
 use reqwest::Method;
 use serde_json::{Value, json};
 

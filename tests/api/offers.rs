@@ -1,7 +1,7 @@
 //! The offers function: definitions, behaviour events, ranked and explained offers, and
 //! redemptions whose limits hold under races.
 
-use omnicanal_shared::auth::Role;
+use omnicanal_pipeline::auth::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -121,7 +121,7 @@ async fn offers_for_me_are_eligible_ranked_and_explained() {
         assert_eq!(send(&server, Method::PUT, &path, Some(&dana), Some(json!({"qty": qty}))).await.status(), 200);
     }
     let now = time::OffsetDateTime::now_utc();
-    let at = omnicanal_shared::clock::rfc3339(now);
+    let at = omnicanal_platform::clock::rfc3339(now);
     let events = json!({"events": [
         {"type": "view", "sku": "SHOE-1", "at": at}, {"type": "add_to_cart", "category": "shoes", "at": at}]});
     let recorded = send(&server, Method::POST, "/offers/events", Some(&dana), Some(events)).await;

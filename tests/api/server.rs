@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use omnicanal_shared::auth::Role;
+use omnicanal_pipeline::auth::Role;
 use serde_json::json;
 
 use crate::helpers::{TestServer, scratch_dir};

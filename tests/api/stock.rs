@@ -1,7 +1,7 @@
 //! The stock function: locations, levels, movements, availability, reservations, reorder,
 //! the race for the last units, expiry, and bad inputs.
 
-use omnicanal_shared::auth::Role;
+use omnicanal_pipeline::auth::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 

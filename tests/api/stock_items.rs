@@ -1,6 +1,6 @@
 //! Product records through the HTTP contract: create, replace, read.
 
-use omnicanal_shared::auth::Role;
+use omnicanal_pipeline::auth::Role;
 use serde_json::json;
 
 use crate::helpers::{TestServer, problem};

@@ -1,12 +1,12 @@
 //! Who may touch a cart: anyone holding an anonymous cart's id (the id is the capability),
 //! and only its owner for a customer's cart.
 
-use omnicanal_shared::auth::{AuthError, Role};
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::Call;
+use omnicanal_pipeline::auth::{AuthError, Role};
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::Call;
 
-use crate::model::Cart;
-pub use crate::record::is_cart_id;
+use omnicanal_domain::cart::model::Cart;
+pub use omnicanal_domain::cart::record::is_cart_id;
 
 /// Refuses a caller who may not read or change `cart`: `401` without a token on a
 /// customer's cart, `403` with someone else's.

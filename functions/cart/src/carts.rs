@@ -2,18 +2,18 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::Call;
-use omnicanal_shared::store::{Condition, Store, StoreError, WriteOp};
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::Call;
+use omnicanal_platform::clock::rfc3339;
+use omnicanal_store::{Condition, Store, StoreError, WriteOp};
 use serde::Deserialize;
 
 use crate::access::{authorize, cart_id};
-use crate::model::{Cart, Status};
-use crate::record::{self, pointer_key};
 use crate::repo::{MAX_ATTEMPTS, expiry, load};
 use crate::view::respond;
+use omnicanal_domain::cart::model::{Cart, Status};
+use omnicanal_domain::cart::record::{self, pointer_key};
 
 /// `POST /cart/carts` takes no fields; an empty body or `{}` are both fine.
 #[derive(Deserialize)]
@@ -21,7 +21,7 @@ use crate::view::respond;
 struct CreateBody {}
 
 fn new_id() -> Result<String, ApiError> {
-    omnicanal_shared::random::token().map_err(|e| ApiError::Internal(format!("random source: {e}")))
+    omnicanal_platform::random::token().map_err(|e| ApiError::Internal(format!("random source: {e}")))
 }
 
 /// Creates an anonymous cart (`201`), or with a customer token returns the customer's
@@ -55,7 +55,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes
         // No active cart: create one and point at it, both or neither.
         let cart = Cart::new(new_id()?, Some(customer.clone()), &now, None);
         let pointer_condition = match &previous {
-            Some(old) => Condition::eq("cart_id", omnicanal_shared::store::s(old.clone())),
+            Some(old) => Condition::eq("cart_id", omnicanal_store::s(old.clone())),
             None => Condition::NotExists,
         };
         let ops = vec![

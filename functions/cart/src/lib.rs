@@ -2,18 +2,15 @@
 //!
 //! Anonymous carts are addressed by an unguessable id; a customer's carts are bound to their
 //! `sub`, with one active cart found again from any device. Offline devices send batches of
-//! operations that merge deterministically (see [`model`]); an anonymous cart is folded into
-//! the customer's at login. Keys and per-call costs are in [`record`].
+//! operations that merge deterministically (see [`omnicanal_domain::cart::model`]); an anonymous cart is folded into
+//! the customer's at login. Keys and per-call costs are in [`omnicanal_domain::cart::record`].
 
 mod access;
 mod carts;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 mod edge;
-mod line_update;
 mod lines;
 mod merge;
-pub mod model;
-pub mod record;
 mod repo;
 mod sync;
 mod view;
@@ -22,9 +19,9 @@ use std::sync::LazyLock;
 
 use bytes::Bytes;
 use http::Method;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::{self as pipeline, Call, Env, Routes};
-use omnicanal_shared::store::Store;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::{self as pipeline, Call, Env, Routes};
+use omnicanal_store::Store;
 
 /// The path prefix of every route of this function.
 pub const PREFIX: &str = "/cart";

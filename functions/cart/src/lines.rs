@@ -2,20 +2,20 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::domain::Sku;
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::http::Call;
-use omnicanal_shared::store::{Store, Updated};
+use omnicanal_domain::values::Sku;
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_pipeline::http::Call;
+use omnicanal_platform::clock::rfc3339;
+use omnicanal_store::{Store, Updated};
 use serde::Deserialize;
 
 use crate::access::cart_id;
-use crate::line_update::{Writer, line_update};
-use crate::model::{Line, MAX_QTY, SERVER_DEVICE, Stamp, Write};
-use crate::record::from_item;
 use crate::repo::{anonymous_expiry, if_match, now_ns, server_stamp, update_from};
 use crate::view::respond;
+use omnicanal_domain::cart::line_update::{Writer, line_update};
+use omnicanal_domain::cart::model::{Line, MAX_QTY, SERVER_DEVICE, Stamp, Write};
+use omnicanal_domain::cart::record::from_item;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,7 +33,7 @@ pub fn path_sku<S>(call: &Call<'_, S>) -> Result<Sku, ApiError> {
 }
 
 /// Sets a line's quantity (`0` removes it). Cost: 1 conditional update (see
-/// [`crate::line_update`]); when it is refused, at most 1 conditional put more.
+/// [`omnicanal_domain::cart::line_update`]); when it is refused, at most 1 conditional put more.
 pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let id = cart_id(call, "cart_id")?;
     let sku = path_sku(call)?;

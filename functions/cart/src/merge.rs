@@ -3,18 +3,18 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::Call;
-use omnicanal_shared::store::{Store, StoreError};
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::Call;
+use omnicanal_platform::clock::rfc3339;
+use omnicanal_store::{Store, StoreError};
 use serde::Deserialize;
 
 use crate::access::{cart_id, is_cart_id};
-use crate::model::{SERVER_DEVICE, Stamp, Status, Strategy, merge_writes};
-use crate::record::{cart_key, from_item, put_if_version};
 use crate::repo::{MAX_ATTEMPTS, expiry, now_ns, refusal};
 use crate::view::respond;
+use omnicanal_domain::cart::model::{SERVER_DEVICE, Stamp, Status, Strategy, merge_writes};
+use omnicanal_domain::cart::record::{cart_key, from_item, put_if_version};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,15 +1,15 @@
-//! Reading and writing carts with optimistic concurrency (see [`crate::record`] for keys and
+//! Reading and writing carts with optimistic concurrency (see [`omnicanal_domain::cart::record`] for keys and
 //! costs).
 
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::Call;
-use omnicanal_shared::store::{Store, StoreError};
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::Call;
+use omnicanal_platform::clock::rfc3339;
+use omnicanal_store::{Store, StoreError};
 
 use crate::access::authorize;
-use crate::model::{Cart, CartError, SERVER_DEVICE, Stamp};
-use crate::record::{cart_key, from_item, put_if_version};
 use crate::view::version_mismatch;
+use omnicanal_domain::cart::model::{Cart, CartError, SERVER_DEVICE, Stamp};
+use omnicanal_domain::cart::record::{cart_key, from_item, put_if_version};
 
 /// Attempts before a write gives up under contention (each lost race means another writer
 /// won, so forty writers need at most forty rounds).

@@ -2,18 +2,18 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::clock::{parse_rfc3339, rfc3339};
-use omnicanal_shared::domain::Sku;
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::http::Call;
-use omnicanal_shared::store::Store;
+use omnicanal_domain::values::Sku;
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_pipeline::http::Call;
+use omnicanal_platform::clock::{parse_rfc3339, rfc3339};
+use omnicanal_store::Store;
 use serde::Deserialize;
 use serde_json::{Map, json};
 
 use crate::access::cart_id;
-use crate::model::{MAX_QTY, MAX_SYNC_OPS, SERVER_DEVICE, Stamp, Write, clamp};
 use crate::repo::{now_ns, update};
 use crate::view::respond;
+use omnicanal_domain::cart::model::{MAX_QTY, MAX_SYNC_OPS, SERVER_DEVICE, Stamp, Write, clamp};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,13 +2,13 @@
 
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::json;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::json;
+use omnicanal_platform::clock::rfc3339;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::model::{Cart, Status};
+use omnicanal_domain::cart::model::{Cart, Status};
 
 /// One line as clients see it.
 #[derive(Serialize)]

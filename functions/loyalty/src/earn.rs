@@ -2,18 +2,18 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::clock::parse_rfc3339;
-use omnicanal_shared::context::Channel;
-use omnicanal_shared::domain::Money;
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{AttributeValue, Store};
+use omnicanal_domain::values::Money;
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::context::Channel;
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_platform::clock::parse_rfc3339;
+use omnicanal_store::{AttributeValue, Store};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ledger::{Decision, run};
-use crate::records::{Marker, answer_attr, earn_key, marker_answer};
+use omnicanal_domain::loyalty::records::{Marker, answer_attr, earn_key, marker_answer};
 
 /// Client times further ahead than this are refused.
 const MAX_AHEAD_SECS: i64 = 300;

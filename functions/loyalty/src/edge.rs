@@ -1,5 +1,5 @@
 //! The loyalty function on Cloudflare Workers: the fetch event handed to [`crate::handle`] over
-//! the SigV4 HTTP DynamoDB adapter (see `omnicanal_shared::host::worker`).
+//! the SigV4 HTTP DynamoDB adapter (see `omnicanal_hosts::worker`).
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -8,18 +8,14 @@ use worker::{Context, Env, HttpRequest, ScheduleContext, ScheduledEvent, event};
 /// Every request of this Worker.
 #[event(fetch)]
 async fn fetch(request: HttpRequest, env: Env, _ctx: Context) -> worker::Result<http::Response<Full<Bytes>>> {
-    omnicanal_shared::host::worker::serve(
-        request,
-        &env,
-        |request, env| async move { crate::handle(request, &env).await },
-    )
-    .await
+    omnicanal_hosts::worker::serve(request, &env, |request, env| async move { crate::handle(request, &env).await })
+        .await
 }
 
 /// The cron trigger (`wrangler.toml`): writes off lapsed points.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    match omnicanal_shared::host::worker::env(&env) {
+    match omnicanal_hosts::worker::env(&env) {
         Ok(env) => match crate::sweep(&env.store, env.clock.now(), 5_000).await {
             Ok(accounts) => worker::console_log!("sweep: {accounts} accounts expired"),
             Err(err) => worker::console_error!("sweep failed: {err}"),

@@ -1,13 +1,13 @@
 //! The shared shape of every loyalty change: read the account (and markers), change it in
 //! memory, write account, entries and markers in one transaction, retry a lost race.
 
-use omnicanal_shared::customer::loyalty_account_key;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::Call;
-use omnicanal_shared::store::{Item, Key, Store, StoreError};
+use omnicanal_domain::customer::loyalty_account_key;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::Call;
+use omnicanal_store::{Item, Key, Store, StoreError};
 
-use crate::account::{Account, Entry};
-use crate::records::{Marker, account_from, change};
+use omnicanal_domain::loyalty::account::{Account, Entry};
+use omnicanal_domain::loyalty::records::{Marker, account_from, change};
 
 /// Attempts before giving up under contention.
 pub const MAX_ATTEMPTS: usize = 32;

@@ -1,14 +1,13 @@
 //! Loyalty points: a ledger that always balances (prefix `/loyalty`). Earn, redeem, expire,
 //! reverse; tiers on 12-month spend; a bonus for buying through several channels in a month.
-//! The rules are in [`account`], keys and costs in [`records`].
+//! The rules are in [`omnicanal_domain::loyalty::account`], keys and costs in
+//! [`omnicanal_domain::loyalty::records`].
 
-pub mod account;
 mod earn;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 mod edge;
 mod ledger;
 mod me;
-pub mod records;
 mod redeem;
 mod reverse;
 pub mod sweep;
@@ -17,9 +16,9 @@ use std::sync::LazyLock;
 
 use bytes::Bytes;
 use http::Method;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::{self as pipeline, Call, Env, Routes};
-use omnicanal_shared::store::Store;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::{self as pipeline, Call, Env, Routes};
+use omnicanal_store::Store;
 
 pub use sweep::sweep;
 

@@ -2,15 +2,15 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{Query, Store};
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_platform::clock::rfc3339;
+use omnicanal_store::{Query, Store};
 use serde_json::json;
 
 use crate::ledger::{Decision, run};
-use crate::records::{StoredEntry, ledger_pk};
+use omnicanal_domain::loyalty::records::{StoredEntry, ledger_pk};
 
 /// How far ahead `expiring` looks.
 pub const EXPIRING_DAYS: i64 = 30;

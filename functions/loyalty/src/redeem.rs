@@ -3,17 +3,17 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::Store;
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_store::Store;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::account::LoyaltyError;
 use crate::earn::is_external_id;
 use crate::ledger::{Decision, run};
-use crate::records::{Marker, answer_attr, marker_answer, redeem_key};
+use omnicanal_domain::loyalty::account::LoyaltyError;
+use omnicanal_domain::loyalty::records::{Marker, answer_attr, marker_answer, redeem_key};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

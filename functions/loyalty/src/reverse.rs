@@ -3,16 +3,16 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{AttributeValue, Store};
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_store::{AttributeValue, Store};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::earn::is_external_id;
 use crate::ledger::{Decision, run};
-use crate::records::{Marker, answer_attr, earn_key, marker_answer, number, reverse_key};
+use omnicanal_domain::loyalty::records::{Marker, answer_attr, earn_key, marker_answer, number, reverse_key};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,11 +1,11 @@
 //! The scheduled expiry: writes off lapsed lots of every account whose earliest lot is due,
 //! found through the sparse expiry index. Reads and writes do the same lazily.
 
-use omnicanal_shared::customer::loyalty_account_key;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::store::{AttributeValue, GSI1SK, Query, Store, StoreError};
+use omnicanal_domain::customer::loyalty_account_key;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_store::{AttributeValue, GSI1SK, Query, Store, StoreError};
 
-use crate::records::{EXPIRY_SHARDS, account_from, change};
+use omnicanal_domain::loyalty::records::{EXPIRY_SHARDS, account_from, change};
 
 /// Expires the lapsed lots of up to `limit` due accounts at `now`; returns how many accounts
 /// it wrote.

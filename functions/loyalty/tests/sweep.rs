@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use omnicanal_shared::auth::{Authenticator, Role, mint_hs256};
-use omnicanal_shared::clock::{Clock as _, ManualClock, rfc3339};
-use omnicanal_shared::config::{Config, JwtConfig, JwtKey};
-use omnicanal_shared::http::Env;
-use omnicanal_shared::store::memory::MemoryStore;
+use omnicanal_pipeline::auth::{Authenticator, Role, mint_hs256};
+use omnicanal_pipeline::config::{Config, JwtConfig, JwtKey};
+use omnicanal_pipeline::http::Env;
+use omnicanal_platform::clock::{Clock as _, ManualClock, rfc3339};
+use omnicanal_store::memory::MemoryStore;
 use serde_json::{Value, json};
 
 const SECRET: &[u8] = b"loyalty-sweep-secret-0123456789abcd";

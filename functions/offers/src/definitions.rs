@@ -2,14 +2,14 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{Store, put_create_or_replace};
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_platform::clock::rfc3339;
+use omnicanal_store::{Store, put_create_or_replace};
 
-use crate::definition::{Offer, validate};
-use crate::records::{from_item, offer_key, to_item};
+use omnicanal_domain::offers::definition::{Offer, validate};
+use omnicanal_domain::offers::records::{from_item, offer_key, to_item};
 
 /// The offer id of the path, or `400`.
 pub fn path_offer_id<S>(call: &Call<'_, S>) -> Result<String, ApiError> {
@@ -34,7 +34,7 @@ pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, 
     if !offer.offer_id.is_empty() && offer.offer_id != offer_id {
         return Err(ApiError::invalid("offer_id", "must match the path, or be left out"));
     }
-    validate(&offer)?;
+    validate(&offer).map_err(ApiError::Validation)?;
     offer.offer_id = offer_id;
     offer.updated_at = rfc3339(call.now());
     let item = to_item(&offer)?;

@@ -5,18 +5,18 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::catalog::{self, Product};
-use omnicanal_shared::clock::parse_rfc3339;
-use omnicanal_shared::customer::profile_key;
-use omnicanal_shared::domain::Sku;
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{Condition, Item, Store, StoreError, WriteOp};
+use omnicanal_domain::catalog::{self, Product};
+use omnicanal_domain::customer::profile_key;
+use omnicanal_domain::values::Sku;
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_platform::clock::parse_rfc3339;
+use omnicanal_store::{Condition, Item, Store, StoreError, WriteOp};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::profile::{EventType, Profile};
 use crate::subject;
+use omnicanal_domain::offers::profile::{EventType, Profile};
 
 /// At most this many events per call.
 pub const MAX_EVENTS: usize = 100;
@@ -107,8 +107,8 @@ pub async fn record<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes
         profile.version = read_version.unwrap_or(0) + 1;
         let mut item: Item = serde_dynamo::to_item(&profile).map_err(|e| ApiError::Internal(e.to_string()))?;
         let key = profile_key(&customer);
-        item.insert("pk".into(), omnicanal_shared::store::s(key.pk));
-        item.insert("sk".into(), omnicanal_shared::store::s(key.sk));
+        item.insert("pk".into(), omnicanal_store::s(key.pk));
+        item.insert("sk".into(), omnicanal_store::s(key.sk));
         let condition = match read_version {
             Some(v) => Condition::version_equals(v),
             None => Condition::NotExists,

@@ -1,28 +1,22 @@
 //! Personalized offers: rules plus the customer's cross-channel behaviour, ranked and
 //! explained, redemption limits enforced atomically (prefix `/offers`). Keys and costs are
-//! in [`records`], the ranking score in [`rules`].
+//! in [`omnicanal_domain::offers::records`], the ranking score in [`omnicanal_domain::offers::rules`].
 
-mod definition;
 mod definitions;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 mod edge;
 mod events;
 mod me;
-pub mod profile;
-pub mod records;
 mod redeem;
-pub mod rules;
 mod subject;
 
 use std::sync::LazyLock;
 
 use bytes::Bytes;
 use http::Method;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::{self as pipeline, Call, Env, Routes};
-use omnicanal_shared::store::Store;
-
-pub use definition::{Discount, Offer, Scope};
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::{self as pipeline, Call, Env, Routes};
+use omnicanal_store::Store;
 
 /// The path prefix of every route of this function.
 pub const PREFIX: &str = "/offers";

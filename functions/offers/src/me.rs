@@ -1,25 +1,25 @@
 //! `GET /offers/me?cart_id=C` (customer): the offers this customer can use now, through this
 //! channel, on this cart, best first, each with its saving and reasons. Three round trips
-//! (see [`crate::records`]).
+//! (see [`omnicanal_domain::offers::records`]).
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::catalog::{self, Product};
-use omnicanal_shared::customer::{Tier, loyalty_account_key, profile_key};
-use omnicanal_shared::domain::Sku;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{Key, MAX_BATCH_GET_KEYS, Query, Store};
+use omnicanal_domain::catalog::{self, Product};
+use omnicanal_domain::customer::{Tier, loyalty_account_key, profile_key};
+use omnicanal_domain::values::Sku;
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_store::{Key, MAX_BATCH_GET_KEYS, Query, Store};
 use serde_json::json;
 
-use crate::definition::Offer;
 use crate::events::half_life;
-use crate::profile::Profile;
-use crate::records::{OFFERS_PK, count, customer_count_key, from_item, total_key};
-use crate::rules::{PricedLine, Shopper, evaluate, rank};
+use omnicanal_domain::offers::definition::Offer;
+use omnicanal_domain::offers::profile::Profile;
+use omnicanal_domain::offers::records::{OFFERS_PK, count, customer_count_key, from_item, total_key};
+use omnicanal_domain::offers::rules::{PricedLine, Shopper, evaluate, rank};
 
 /// Lists the eligible offers.
 pub async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
@@ -31,10 +31,10 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>,
     // Round trip 1: the cart, the profile and the loyalty account.
     let mut keys = vec![profile_key(&customer), loyalty_account_key(&customer)];
     if let Some(id) = &cart_id {
-        if !omnicanal_cart::record::is_cart_id(id) {
+        if !omnicanal_domain::cart::record::is_cart_id(id) {
             return Err(ApiError::not_found("no such cart"));
         }
-        keys.push(omnicanal_cart::record::cart_key(id));
+        keys.push(omnicanal_domain::cart::record::cart_key(id));
     }
     let mut first = store.batch_get(&keys).await?.into_iter();
     let profile: Profile = match first.next().flatten() {
@@ -46,7 +46,7 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>,
         (false, _) => Vec::new(),
         (true, None) => return Err(ApiError::not_found("no such cart")),
         (true, Some(item)) => {
-            let cart = omnicanal_cart::record::from_item(item)?;
+            let cart = omnicanal_domain::cart::record::from_item(item)?;
             if cart.customer_id.as_deref().is_some_and(|owner| owner != customer) {
                 return Err(ApiError::forbidden("this cart belongs to another customer"));
             }

@@ -4,15 +4,15 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{CompareOp, Condition, Item, Store, StoreError, Update, WriteOp, num};
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_platform::clock::rfc3339;
+use omnicanal_store::{CompareOp, Condition, Item, Store, StoreError, Update, WriteOp, num};
 use serde::{Deserialize, Serialize};
 
 use crate::definitions::path_offer_id;
-use crate::records::{customer_count_key, from_item, offer_key, redemption_key, total_key};
 use crate::subject;
+use omnicanal_domain::offers::records::{customer_count_key, from_item, offer_key, redemption_key, total_key};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,8 +68,8 @@ pub async fn redeem<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes
         redeemed_at: rfc3339(call.now()),
     };
     let mut record: Item = serde_dynamo::to_item(&redemption).map_err(|e| ApiError::Internal(e.to_string()))?;
-    record.insert("pk".into(), omnicanal_shared::store::s(key.pk.clone()));
-    record.insert("sk".into(), omnicanal_shared::store::s(key.sk.clone()));
+    record.insert("pk".into(), omnicanal_store::s(key.pk.clone()));
+    record.insert("sk".into(), omnicanal_store::s(key.sk.clone()));
     let ops = vec![
         WriteOp::Put { item: record, condition: Some(Condition::NotExists) },
         WriteOp::Update {

@@ -1,9 +1,9 @@
 //! Whose behaviour or redemption a request is about: a customer acts for themself; a service
 //! (POS, order system) names the customer in the body.
 
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::Call;
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::Call;
 
 /// The customer id the request is for.
 pub fn customer<S>(call: &Call<'_, S>, named: Option<&str>) -> Result<String, ApiError> {

@@ -4,15 +4,15 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::domain::Sku;
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::Store;
+use omnicanal_domain::values::Sku;
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::reads::{Stock, selling_locations};
-use crate::records::Location;
-use crate::rules::sum_lines;
+use omnicanal_domain::stock::records::Location;
+use omnicanal_domain::stock::rules::sum_lines;
 
 /// At most this many SKUs per availability call or check.
 pub const MAX_SKUS: usize = 50;
@@ -56,7 +56,7 @@ fn item(stock: &Stock, sku: &str, locations: &[Location], now: i64) -> ItemAvail
 fn location_param<S>(call: &Call<'_, S>) -> Result<Option<String>, ApiError> {
     let only = call.query_value("location_id")?;
     if let Some(id) = only
-        && !omnicanal_shared::context::is_location_id(id)
+        && !omnicanal_pipeline::context::is_location_id(id)
     {
         return Err(ApiError::invalid("location_id", "must be 1-64 of A-Z a-z 0-9 _ -"));
     }
@@ -156,7 +156,7 @@ pub async fn check<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>
     let body: CheckBody = call.json()?;
     check_lines(&body.lines)?;
     if let Some(id) = &body.location_id
-        && !omnicanal_shared::context::is_location_id(id)
+        && !omnicanal_pipeline::context::is_location_id(id)
     {
         return Err(ApiError::invalid("location_id", "must be 1-64 of A-Z a-z 0-9 _ -"));
     }

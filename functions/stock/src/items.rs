@@ -1,15 +1,15 @@
 //! Product records: `PUT /stock/items/{sku}` (staff) and `GET /stock/items/{sku}` (anyone).
-//! The mapping and keys are in `omnicanal_shared::catalog`, shared with offers and loyalty.
+//! The mapping and keys are in `omnicanal_domain::catalog`, shared with offers and loyalty.
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::catalog::{self, Product};
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::domain::{Money, Sku};
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{Store, put_create_or_replace};
+use omnicanal_domain::catalog::{self, Product};
+use omnicanal_domain::values::{Money, Sku};
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_platform::clock::rfc3339;
+use omnicanal_store::{Store, put_create_or_replace};
 use serde::Deserialize;
 
 /// The largest stock count or threshold accepted.

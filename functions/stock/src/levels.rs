@@ -6,23 +6,21 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::catalog::{self, Product};
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::context::is_location_id;
-use omnicanal_shared::domain::Sku;
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{
-    AttributeValue, Condition, GSI1PK, GSI1SK, Item, Store, StoreError, Update, WriteOp, num, s,
-};
+use omnicanal_domain::catalog::{self, Product};
+use omnicanal_domain::values::Sku;
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::context::is_location_id;
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_platform::clock::rfc3339;
+use omnicanal_store::{AttributeValue, Condition, GSI1PK, GSI1SK, Item, Store, StoreError, Update, WriteOp, num, s};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::items::path_sku;
 use crate::locations::path_location;
-use crate::records::{Level, Location, event_key, level_key, location_key, reorder_pk};
-use crate::rules;
+use omnicanal_domain::stock::records::{Level, Location, event_key, level_key, location_key, reorder_pk};
+use omnicanal_domain::stock::rules;
 
 /// The largest count accepted.
 pub const MAX_COUNT: i64 = 1_000_000_000;

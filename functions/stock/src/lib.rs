@@ -3,7 +3,8 @@
 //! Product records (read by offers and loyalty too), locations and the channels they sell
 //! to, levels with stock takes and once-only movements, availability per channel,
 //! all-or-nothing reservations that the table itself keeps from overselling, the sweep of
-//! expired holds, and the reorder list. Keys and costs are in [`records`].
+//! expired holds, and the reorder list. Keys and costs are in
+//! [`omnicanal_domain::stock::records`].
 
 mod availability;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
@@ -12,19 +13,17 @@ mod items;
 mod levels;
 mod locations;
 mod reads;
-pub mod records;
 mod reorder;
 mod reservations;
-pub mod rules;
 pub mod sweep;
 
 use std::sync::LazyLock;
 
 use bytes::Bytes;
 use http::Method;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::{self as pipeline, Call, Env, Routes};
-use omnicanal_shared::store::Store;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::{self as pipeline, Call, Env, Routes};
+use omnicanal_store::Store;
 
 pub use sweep::{SweepReport, sweep};
 

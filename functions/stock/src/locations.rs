@@ -3,15 +3,15 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::context::{Channel, is_location_id};
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{Store, put_create_or_replace};
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::context::{Channel, is_location_id};
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_platform::clock::rfc3339;
+use omnicanal_store::{Store, put_create_or_replace};
 use serde::Deserialize;
 
-use crate::records::{Location, LocationKind};
+use omnicanal_domain::stock::records::{Location, LocationKind};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use omnicanal_shared::catalog::{self, Product};
-use omnicanal_shared::domain::Sku;
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::store::{Item, Key, MAX_BATCH_GET_KEYS, Query, Store, StoreError};
+use omnicanal_domain::catalog::{self, Product};
+use omnicanal_domain::values::Sku;
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_store::{Item, Key, MAX_BATCH_GET_KEYS, Query, Store, StoreError};
 
-use crate::records::{LOCATIONS_PK, Level, Location, level_key};
-use crate::rules;
+use omnicanal_domain::stock::records::{LOCATIONS_PK, Level, Location, level_key};
+use omnicanal_domain::stock::rules;
 
 /// Every location (1 query per 1000).
 pub async fn locations<S: Store>(store: &S) -> Result<Vec<Location>, StoreError> {
@@ -70,9 +70,10 @@ impl Stock {
         let extra = if along.is_some() { found.pop().flatten() } else { None };
         let mut stock = Self::default();
         for item in found.into_iter().flatten() {
-            if item.get("sk").is_some_and(
-                |sk| matches!(sk, omnicanal_shared::store::AttributeValue::S(s) if s == catalog::PRODUCT_SK),
-            ) {
+            if item
+                .get("sk")
+                .is_some_and(|sk| matches!(sk, omnicanal_store::AttributeValue::S(s) if s == catalog::PRODUCT_SK))
+            {
                 let product = Product::from_item(item)?;
                 stock.products.insert(product.sku.as_str().to_owned(), product);
             } else {

@@ -4,22 +4,22 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::Role;
-use omnicanal_shared::catalog;
-use omnicanal_shared::domain::Sku;
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{Query, Store};
+use omnicanal_domain::catalog;
+use omnicanal_domain::values::Sku;
+use omnicanal_pipeline::auth::Role;
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_store::{Query, Store};
 use serde_json::json;
 
-use crate::records::{Level, reorder_pk};
+use omnicanal_domain::stock::records::{Level, reorder_pk};
 
 /// Lists the location's items to reorder, by SKU, with on hand and reorder point.
 pub async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Staff])?;
     let location_id = call
         .query_value("location_id")?
-        .filter(|id| omnicanal_shared::context::is_location_id(id))
+        .filter(|id| omnicanal_pipeline::context::is_location_id(id))
         .ok_or_else(|| ApiError::invalid("location_id", "a location id is required"))?
         .to_owned();
     let (limit, cursor) = call.paging(100, 100)?;

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_shared::auth::{Caller, Role};
-use omnicanal_shared::clock::rfc3339;
-use omnicanal_shared::error::{ApiError, FieldError};
-use omnicanal_shared::http::{Call, json};
-use omnicanal_shared::store::{CompareOp, Condition, GSI1PK, GSI1SK, Path, Store, StoreError, Update, WriteOp, num, s};
+use omnicanal_pipeline::auth::{Caller, Role};
+use omnicanal_pipeline::error::{ApiError, FieldError};
+use omnicanal_pipeline::http::{Call, json};
+use omnicanal_platform::clock::rfc3339;
+use omnicanal_store::{CompareOp, Condition, GSI1PK, GSI1SK, Path, Store, StoreError, Update, WriteOp, num, s};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -19,10 +19,10 @@ use sha2::{Digest, Sha256};
 use crate::availability::{LineBody, check_lines};
 use crate::levels::level_write;
 use crate::reads::{Stock, selling_locations};
-use crate::records::{
+use omnicanal_domain::stock::records::{
     Hold, Reservation, ReservationStatus, ReservedLine, hold_attr, hold_value, level_key, reservation_key,
 };
-use crate::rules::{choose_location, sum_lines};
+use omnicanal_domain::stock::rules::{choose_location, sum_lines};
 
 /// The longest hold a reservation may ask for (7 days).
 pub const MAX_TTL_SECONDS: i64 = 7 * 24 * 3600;
@@ -69,11 +69,13 @@ fn is_reservation_id(id: &str) -> bool {
 
 /// Whether `cart_id` names an active cart (the holder's capability).
 async fn active_cart<S: Store>(store: &S, cart_id: &str) -> Result<bool, ApiError> {
-    if !omnicanal_cart::record::is_cart_id(cart_id) {
+    if !omnicanal_domain::cart::record::is_cart_id(cart_id) {
         return Ok(false);
     }
-    match store.get(&omnicanal_cart::record::cart_key(cart_id)).await? {
-        Some(item) => Ok(omnicanal_cart::record::from_item(item)?.status == omnicanal_cart::model::Status::Active),
+    match store.get(&omnicanal_domain::cart::record::cart_key(cart_id)).await? {
+        Some(item) => {
+            Ok(omnicanal_domain::cart::record::from_item(item)?.status == omnicanal_domain::cart::model::Status::Active)
+        }
         None => Ok(false),
     }
 }
@@ -87,7 +89,7 @@ fn validate(body: &ReserveBody) -> Result<(), ApiError> {
         errors.push(FieldError::new("ttl_seconds", format!("must be between 1 and {MAX_TTL_SECONDS}")));
     }
     if let Some(id) = &body.location_id
-        && !omnicanal_shared::context::is_location_id(id)
+        && !omnicanal_pipeline::context::is_location_id(id)
     {
         errors.push(FieldError::new("location_id", "must be 1-64 of A-Z a-z 0-9 _ -"));
     }
@@ -115,7 +117,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes
         return Err(ApiError::invalid("cart_id", "no active cart with this id"));
     }
     if customer_id.is_none() && !is_service && !holds_cart {
-        return Err(ApiError::Unauthenticated(omnicanal_shared::auth::AuthError::Missing));
+        return Err(ApiError::Unauthenticated(omnicanal_pipeline::auth::AuthError::Missing));
     }
     let store = &call.env.store;
     let now = call.now().unix_timestamp();
@@ -380,7 +382,7 @@ fn authorize<S>(call: &Call<'_, S>, reservation: &Reservation) -> Result<(), Api
         return Ok(());
     }
     match caller {
-        None => Err(ApiError::Unauthenticated(omnicanal_shared::auth::AuthError::Missing)),
+        None => Err(ApiError::Unauthenticated(omnicanal_pipeline::auth::AuthError::Missing)),
         Some(_) => Err(ApiError::forbidden("this reservation is not yours")),
     }
 }

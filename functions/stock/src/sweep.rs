@@ -3,14 +3,14 @@
 //! Workers) and devops can run `omnicanal sweep`. Cost: one GSI query per shard and page,
 //! then one transaction per expired reservation.
 
-use omnicanal_shared::error::ApiError;
-use omnicanal_shared::store::{AttributeValue, Query, Store};
+use omnicanal_pipeline::error::ApiError;
+use omnicanal_store::{AttributeValue, Query, Store};
 
-use crate::records::{HELD_SHARDS, held_sort_key};
 use crate::reservations::{Finished, finish};
-use omnicanal_shared::store::GSI1SK;
+use omnicanal_domain::stock::records::{HELD_SHARDS, held_sort_key};
+use omnicanal_store::GSI1SK;
 
-use crate::records::ReservationStatus;
+use omnicanal_domain::stock::records::ReservationStatus;
 
 /// What a sweep did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use omnicanal_shared::auth::{Authenticator, Role, mint_hs256};
-use omnicanal_shared::clock::{Clock as _, ManualClock};
-use omnicanal_shared::config::{Config, JwtConfig, JwtKey};
-use omnicanal_shared::http::Env;
-use omnicanal_shared::store::Store;
-use omnicanal_shared::store::memory::MemoryStore;
-use omnicanal_stock::records::{Level, level_key};
+use omnicanal_domain::stock::records::{Level, level_key};
+use omnicanal_pipeline::auth::{Authenticator, Role, mint_hs256};
+use omnicanal_pipeline::config::{Config, JwtConfig, JwtKey};
+use omnicanal_pipeline::http::Env;
+use omnicanal_platform::clock::{Clock as _, ManualClock};
+use omnicanal_store::Store;
+use omnicanal_store::memory::MemoryStore;
 use serde_json::{Value, json};
 
 const SECRET: &[u8] = b"sweep-test-secret-0123456789abcdef";

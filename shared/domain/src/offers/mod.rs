@@ -1,0 +1,8 @@
+//! Offers: definitions checked strictly ([`definition`]), the customer's category affinity
+//! ([`profile`]), how they live in the table ([`records`]), and eligibility, saving and ranking
+//! ([`rules`]).
+
+pub mod definition;
+pub mod profile;
+pub mod records;
+pub mod rules;

@@ -1,0 +1,119 @@
+//! The customer's category affinity: an exponentially decaying score per category, kept in
+//! one profile item per customer (`crate::customer::profile_key`).
+//!
+//! Each category stores `{score, at}`: the score as of time `at`. Its value at `t` is
+//! `score × 2^(−(t − at) / half_life)`. Adding an event of weight `w` at `e` keeps the later
+//! of the two times as the reference, so events can arrive in any order and give the same
+//! profile. Scores that decay below [`FORGET_BELOW`] are dropped (and count as 0).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Scores under this are forgotten: about seven half-lives after a single view.
+pub const FORGET_BELOW: f64 = 0.01;
+
+/// Weight of a behaviour event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    /// Looked at a product (weight 1).
+    View,
+    /// Put it in a cart (weight 3).
+    AddToCart,
+    /// Bought it (weight 5).
+    Purchase,
+}
+
+impl EventType {
+    /// The event's weight in the score.
+    pub fn weight(self) -> f64 {
+        match self {
+            Self::View => 1.0,
+            Self::AddToCart => 3.0,
+            Self::Purchase => 5.0,
+        }
+    }
+}
+
+/// One category's score as of `at` (epoch seconds).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// The score at `at`.
+    pub score: f64,
+    /// Reference time.
+    pub at: i64,
+}
+
+fn decay(score: f64, from: i64, to: i64, half_life_secs: f64) -> f64 {
+    score * (-((to - from) as f64) / half_life_secs).exp2()
+}
+
+/// The profile: scores by category, and a version for conditional writes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct Profile {
+    /// Scores by category.
+    #[serde(default)]
+    pub affinity: BTreeMap<String, Score>,
+    /// Bumped by every write.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Profile {
+    /// Adds an event of `weight` in `category` at `at`.
+    pub fn add(&mut self, category: &str, weight: f64, at: i64, half_life_secs: f64) {
+        let entry = self.affinity.entry(category.to_owned()).or_insert(Score { score: 0.0, at });
+        if at >= entry.at {
+            entry.score = decay(entry.score, entry.at, at, half_life_secs) + weight;
+            entry.at = at;
+        } else {
+            entry.score += decay(weight, at, entry.at, half_life_secs);
+        }
+    }
+
+    /// Every category's score at `now`, forgotten ones left out.
+    pub fn decayed(&self, now: i64, half_life_secs: f64) -> BTreeMap<String, f64> {
+        self.affinity
+            .iter()
+            .map(|(c, s)| (c.clone(), decay(s.score, s.at, now, half_life_secs)))
+            .filter(|(_, s)| *s >= FORGET_BELOW)
+            .collect()
+    }
+
+    /// Drops categories that decayed below [`FORGET_BELOW`] by `now`, keeping the item small.
+    pub fn forget(&mut self, now: i64, half_life_secs: f64) {
+        self.affinity.retain(|_, s| decay(s.score, s.at, now, half_life_secs) >= FORGET_BELOW);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+    const HALF: f64 = 14.0 * 86_400.0;
+
+    #[test]
+    fn scores_halve_every_half_life_and_order_does_not_matter() {
+        let mut a = Profile::default();
+        a.add("shoes", 1.0, 0, HALF);
+        a.add("shoes", 3.0, 14 * DAY, HALF);
+        let mut b = Profile::default();
+        b.add("shoes", 3.0, 14 * DAY, HALF);
+        b.add("shoes", 1.0, 0, HALF);
+        let now = 28 * DAY;
+        let (x, y) = (a.decayed(now, HALF)["shoes"], b.decayed(now, HALF)["shoes"]);
+        assert!((x - 1.75).abs() < 1e-9, "(0.5 + 3) / 2 = {x}");
+        assert!((x - y).abs() < 1e-9);
+    }
+
+    #[test]
+    fn old_interest_is_forgotten() {
+        let mut p = Profile::default();
+        p.add("hats", 1.0, 0, HALF);
+        assert!(p.decayed(7 * 14 * DAY, HALF).is_empty(), "2^-7 < 0.01");
+        p.forget(7 * 14 * DAY, HALF);
+        assert!(p.affinity.is_empty());
+    }
+}

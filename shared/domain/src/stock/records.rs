@@ -1,0 +1,288 @@
+//! How stock lives in the single table, and what each call costs.
+//!
+//! | item | key | attributes |
+//! |---|---|---|
+//! | product (shared with offers and loyalty, see `crate::catalog`) | `SKU#<sku>` / `PRODUCT` | name, category, price, safety_stock, reorder_point |
+//! | location | `LOCATIONS` / `<location_id>` | kind, name, channels |
+//! | level of a SKU at a location | `SKU#<sku>` / `LEVEL#<location_id>` | `on_hand`, `held`, `free` (= on_hand − held), one `hold#<reservation_id>` map `{qty, until}` per hold; GSI `REORDER#<location_id>` / `<sku>` while `on_hand` ≤ the reorder point (sparse) |
+//! | reservation | `RES#<reservation_id>` / `RES` | status, location, lines, until, owner; GSI `HELD#<shard>` / `<until>#<id>` while held (sparse: the sweep's work list) |
+//! | applied adjustment | `EVENT#<event_id>` / `EVENT` | the request's fingerprint and the level after it |
+//!
+//! | API call | round trips |
+//! |---|---|
+//! | `PUT /stock/items/{sku}`, `PUT /stock/locations/{id}` | 1 put answering the record it replaced (`201`/`200`) |
+//! | `PUT …/levels/{location}` | 1 batch read (product, location) + 1 conditional update |
+//! | `POST /stock/adjustments` | 1 batch read (product, location) + 1 transaction (once-only marker + level) |
+//! | availability / check for k SKUs | 1 query (locations) + ⌈k·(1+locations)/100⌉ batch reads |
+//! | reserve k SKUs | the availability reads (carrying the reservation's own record) + 1 transaction of 1 + k actions |
+//! | commit | 1 read + 1 batch read + 1 transaction of 1 + k actions |
+//! | release | 1 read + 1 transaction of 1 + k actions |
+//! | reorder list | 1 GSI query per page + 1 batch read |
+//!
+//! A reservation moves units from `free` to `held` with a condition `free ≥ qty + safety
+//! stock` on each level, all lines in one transaction: the table refuses an oversell, whatever
+//! the handlers race. Expired holds keep their units in `held` until released, but their
+//! `hold#` entry carries `until`, so availability adds them back at once (lazy expiry), and a
+//! reservation that finds them in its way releases them first.
+
+use std::collections::BTreeMap;
+
+use omnicanal_store::{AttributeValue, Item, Key, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// Partition of all locations.
+pub const LOCATIONS_PK: &str = "LOCATIONS";
+/// Prefix of the attributes holding one hold each on a level item.
+pub const HOLD_PREFIX: &str = "hold#";
+/// Shards of the held-reservations index, so the sweep's list has no hot partition.
+pub const HELD_SHARDS: u32 = 8;
+
+fn mapping(what: &str) -> impl Fn(serde_dynamo::Error) -> StoreError + '_ {
+    move |e| StoreError::Invalid(format!("{what} mapping: {e}"))
+}
+
+fn corrupt(what: &str) -> impl Fn(serde_dynamo::Error) -> StoreError + '_ {
+    move |e| StoreError::Unavailable(format!("corrupt {what}: {e}"))
+}
+
+/// The kind of a location.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LocationKind {
+    /// A warehouse.
+    Warehouse,
+    /// A physical store.
+    Store,
+}
+
+/// A place that holds stock, and the channels that may sell from it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// Its id.
+    pub location_id: String,
+    /// Warehouse or store.
+    pub kind: LocationKind,
+    /// Display name.
+    pub name: String,
+    /// Channels (`web`, `app`, `marketplace`, `store:<id>`) that sell from it.
+    pub channels: Vec<String>,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+/// The key of a location.
+pub fn location_key(location_id: &str) -> Key {
+    Key::new(LOCATIONS_PK, location_id)
+}
+
+impl Location {
+    /// The item of a location.
+    pub fn to_item(&self) -> Result<Item, StoreError> {
+        let mut item: Item = serde_dynamo::to_item(self).map_err(mapping("location"))?;
+        let key = location_key(&self.location_id);
+        item.insert("pk".into(), AttributeValue::S(key.pk));
+        item.insert("sk".into(), AttributeValue::S(key.sk));
+        Ok(item)
+    }
+
+    /// A location from its item.
+    pub fn from_item(item: Item) -> Result<Self, StoreError> {
+        serde_dynamo::from_item(item).map_err(corrupt("location"))
+    }
+}
+
+/// One hold on a level: units promised to a reservation until a time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// Units.
+    pub qty: i64,
+    /// Epoch seconds after which the hold no longer counts.
+    pub until: i64,
+}
+
+/// A SKU's stock at one location.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Level {
+    /// SKU.
+    pub sku: String,
+    /// Location.
+    pub location_id: String,
+    /// Units physically there.
+    pub on_hand: i64,
+    /// Units held by reservations (expired ones included until released).
+    pub held: i64,
+    /// `on_hand − held`, kept in the item so a condition can test it.
+    pub free: i64,
+    /// Holds by reservation id.
+    pub holds: BTreeMap<String, Hold>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LevelCore {
+    sku: String,
+    location_id: String,
+    #[serde(default)]
+    on_hand: i64,
+    #[serde(default)]
+    held: i64,
+    #[serde(default)]
+    free: i64,
+}
+
+/// The key of a level.
+pub fn level_key(sku: &str, location_id: &str) -> Key {
+    Key::new(format!("SKU#{sku}"), format!("LEVEL#{location_id}"))
+}
+
+/// The attribute of a reservation's hold on a level.
+pub fn hold_attr(reservation_id: &str) -> String {
+    format!("{HOLD_PREFIX}{reservation_id}")
+}
+
+impl Level {
+    /// A level from its item, holds included.
+    pub fn from_item(item: Item) -> Result<Self, StoreError> {
+        let mut holds = BTreeMap::new();
+        for (name, value) in &item {
+            if let Some(id) = name.strip_prefix(HOLD_PREFIX) {
+                let hold: Hold = serde_dynamo::from_attribute_value(value.clone()).map_err(corrupt("hold"))?;
+                holds.insert(id.to_owned(), hold);
+            }
+        }
+        let core: LevelCore = serde_dynamo::from_item(item).map_err(corrupt("level"))?;
+        Ok(Self {
+            sku: core.sku,
+            location_id: core.location_id,
+            on_hand: core.on_hand,
+            held: core.held,
+            free: core.free,
+            holds,
+        })
+    }
+
+    /// Units held by holds that expired but were not released yet.
+    pub fn expired_held(&self, now: i64) -> i64 {
+        self.holds.values().filter(|h| h.until < now).map(|h| h.qty).sum()
+    }
+
+    /// Ids of the reservations whose holds here have expired.
+    pub fn expired_reservations(&self, now: i64) -> Vec<String> {
+        self.holds.iter().filter(|(_, h)| h.until < now).map(|(id, _)| id.clone()).collect()
+    }
+}
+
+/// The hold map value of a reservation line.
+pub fn hold_value(hold: &Hold) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(hold).map_err(mapping("hold"))
+}
+
+/// Where a reservation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReservationStatus {
+    /// Units are held.
+    Held,
+    /// Turned into a sale.
+    Committed,
+    /// Given back.
+    Released,
+    /// Ran out of time (released by the sweep, or lazily).
+    Expired,
+}
+
+/// One line of a reservation (one SKU, quantities summed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservedLine {
+    /// SKU.
+    pub sku: String,
+    /// Units.
+    pub qty: i64,
+}
+
+/// A reservation record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    /// The client's id (idempotency).
+    pub reservation_id: String,
+    /// Status as stored; [`Reservation::status_at`] applies lazy expiry.
+    pub status: ReservationStatus,
+    /// Where the units are held.
+    pub location_id: String,
+    /// Lines, one per SKU, sorted.
+    pub lines: Vec<ReservedLine>,
+    /// Epoch seconds the hold lasts until.
+    pub until: i64,
+    /// The cart it was made for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart_id: Option<String>,
+    /// The customer it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// The channel it was made through.
+    pub channel: String,
+    /// A hash of the request, to tell a retry from a reuse of the id.
+    pub fingerprint: String,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReservationItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    reservation: Reservation,
+}
+
+/// The key of a reservation.
+pub fn reservation_key(reservation_id: &str) -> Key {
+    Key::new(format!("RES#{reservation_id}"), "RES")
+}
+
+/// The sweep index partition of a reservation id.
+pub fn held_shard(reservation_id: &str) -> String {
+    let hash = reservation_id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    format!("HELD#{}", hash % HELD_SHARDS)
+}
+
+/// The sweep index sort key: expiry first, so the sweep reads only what is due.
+pub fn held_sort_key(until: i64, reservation_id: &str) -> String {
+    format!("{until:012}#{reservation_id}")
+}
+
+impl Reservation {
+    /// The status a client sees: a hold past `until` is `expired` at once.
+    pub fn status_at(&self, now: i64) -> ReservationStatus {
+        match self.status {
+            ReservationStatus::Held if self.until < now => ReservationStatus::Expired,
+            other => other,
+        }
+    }
+
+    /// The item, with the sweep index entry while held.
+    pub fn to_item(&self) -> Result<Item, StoreError> {
+        let key = reservation_key(&self.reservation_id);
+        let stored = ReservationItem { pk: key.pk, sk: key.sk, reservation: self.clone() };
+        let mut item: Item = serde_dynamo::to_item(stored).map_err(mapping("reservation"))?;
+        if self.status == ReservationStatus::Held {
+            item.insert("gsi1pk".into(), AttributeValue::S(held_shard(&self.reservation_id)));
+            item.insert("gsi1sk".into(), AttributeValue::S(held_sort_key(self.until, &self.reservation_id)));
+        }
+        Ok(item)
+    }
+
+    /// A reservation from its item.
+    pub fn from_item(item: Item) -> Result<Self, StoreError> {
+        serde_dynamo::from_item::<_, ReservationItem>(item).map(|r| r.reservation).map_err(corrupt("reservation"))
+    }
+}
+
+/// The key of an applied adjustment.
+pub fn event_key(event_id: &str) -> Key {
+    Key::new(format!("EVENT#{event_id}"), "EVENT")
+}
+
+/// The reorder index partition of a location.
+pub fn reorder_pk(location_id: &str) -> String {
+    format!("REORDER#{location_id}")
+}

@@ -1,0 +1,59 @@
+//! What a request says about itself: its channel (`X-Channel`) and its request id
+//! (`X-Request-Id`). The caller (the token's subject and roles) is in [`crate::auth`].
+
+pub use omnicanal_domain::channel::{Channel, MAX_LOCATION_ID_LEN, is_location_id};
+
+use crate::error::{ApiError, FieldError};
+
+/// The header naming the channel.
+pub const CHANNEL_HEADER: &str = "x-channel";
+/// The header carrying the request id.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The channel of a request from its `X-Channel` header (`web` when absent).
+pub fn channel(value: Option<&http::HeaderValue>) -> Result<Channel, ApiError> {
+    let Some(value) = value else {
+        return Ok(Channel::Web);
+    };
+    let text = value.to_str().unwrap_or("\u{fffd}");
+    Channel::parse(text.trim()).map_err(|message| ApiError::BadRequest {
+        code: "invalid_channel",
+        detail: message.clone(),
+        errors: vec![FieldError::new("X-Channel", message)],
+    })
+}
+
+/// The request id: the client's `X-Request-Id` when it is sane (1–128 visible ASCII
+/// characters), a fresh random one otherwise.
+pub fn request_id(value: Option<&http::HeaderValue>) -> String {
+    value
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| omnicanal_platform::random::token().unwrap_or_else(|_| "no-random-source".to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_header_is_web_and_bad_header_is_400() {
+        assert_eq!(channel(None).ok(), Some(Channel::Web));
+        let bad = http::HeaderValue::from_static("fax");
+        let err = channel(Some(&bad)).expect_err("unknown channel");
+        assert_eq!(err.status(), 400);
+        assert_eq!(err.code(), "invalid_channel");
+    }
+
+    #[test]
+    fn request_ids_are_echoed_when_sane() {
+        let sent = http::HeaderValue::from_static("abc-123");
+        assert_eq!(request_id(Some(&sent)), "abc-123");
+        let generated = request_id(None);
+        assert_eq!(generated.len(), 22);
+        let spaced = http::HeaderValue::from_static("has space");
+        assert_ne!(request_id(Some(&spaced)), "has space");
+    }
+}

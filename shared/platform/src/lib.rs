@@ -1,0 +1,6 @@
+//! What the platform provides, natively and on `wasm32-unknown-unknown` alike: the time (a
+//! [`clock::Clock`] passed in, never read by the domain itself) and unguessable random ids.
+//! The bottom layer: every other crate may use it, it uses none of them.
+
+pub mod clock;
+pub mod random;

@@ -1,7 +1,0 @@
-//! Host adapters that more than one function uses: they only convert requests and answers
-//! and build the [`Env`](crate::http::Env) once per cold start.
-
-#[cfg(all(feature = "lambda", not(target_arch = "wasm32")))]
-pub mod lambda;
-#[cfg(all(feature = "worker", target_arch = "wasm32"))]
-pub mod worker;
