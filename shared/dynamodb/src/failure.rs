@@ -89,12 +89,17 @@ fn cancelled(reasons: &[String], detail: String) -> Failure {
     }
 }
 
+/// The largest wait before attempt `attempt + 1` (`attempt` ≥ 1): [`BASE_BACKOFF`], doubling
+/// per attempt, never above [`MAX_BACKOFF`].
+pub fn ceiling(attempt: u32) -> Duration {
+    BASE_BACKOFF.saturating_mul(1 << attempt.saturating_sub(1).min(10)).min(MAX_BACKOFF)
+}
+
 /// The wait before attempt `attempt + 1` (`attempt` ≥ 1): "full jitter", a random time up to
-/// an exponentially growing ceiling, so that racing writers spread out.
+/// the [`ceiling`], so that racing writers spread out.
 pub fn backoff(attempt: u32) -> Duration {
-    let ceiling = BASE_BACKOFF.saturating_mul(1 << attempt.saturating_sub(1).min(10)).min(MAX_BACKOFF);
     let random = omnicanal_platform::random::bytes::<4>().map(u32::from_le_bytes).unwrap_or(u32::MAX / 2);
-    ceiling.mul_f64(f64::from(random) / f64::from(u32::MAX))
+    ceiling(attempt).mul_f64(f64::from(random) / f64::from(u32::MAX))
 }
 
 #[cfg(test)]
@@ -118,10 +123,19 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_is_capped() {
-        for attempt in 1..20 {
-            let ceiling = BASE_BACKOFF.saturating_mul(1 << (attempt - 1).min(10)).min(MAX_BACKOFF);
-            assert!(backoff(attempt) <= ceiling);
+    fn the_backoff_ceiling_doubles_from_25_ms_up_to_one_second() {
+        let ms: Vec<u128> = (1..=9).map(|attempt| ceiling(attempt).as_millis()).collect();
+        assert_eq!(ms, [25, 50, 100, 200, 400, 800, 1000, 1000, 1000]);
+        assert_eq!(ceiling(u32::MAX), Duration::from_secs(1), "no overflow, still capped");
+    }
+
+    #[test]
+    fn backoffs_are_jittered_below_their_ceiling() {
+        for attempt in [1, 3, 6, 40] {
+            let waits: Vec<Duration> = (0..200).map(|_| backoff(attempt)).collect();
+            assert!(waits.iter().all(|wait| *wait <= ceiling(attempt)), "attempt {attempt} waited past its ceiling");
+            let distinct: std::collections::HashSet<_> = waits.iter().collect();
+            assert!(distinct.len() > 100, "attempt {attempt}: the waits are spread, not one fixed delay");
         }
     }
 }

@@ -10,6 +10,7 @@
 //! Both read and write the same items, cursors and conditions as the local adapters; the
 //! conformance suite runs on each against a real DynamoDB-compatible server.
 
+pub mod core;
 pub mod expr;
 pub mod failure;
 pub mod http;

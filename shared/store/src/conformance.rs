@@ -2,8 +2,9 @@
 //! semantics. Every case writes under its own random partition prefix, so the suite can run
 //! against a shared table, repeatedly and in parallel with other tests.
 //!
-//! The adapter under test must be built with the [`ManualClock`] passed to [`run_all`]; the
-//! TTL case moves it forward.
+//! [`conformance_tests!`](crate::conformance_tests) makes one test per case, so one failing
+//! case hides no other. Each case takes the adapter, the [`ManualClock`] it was built with (the
+//! TTL cases move it forward) and a partition prefix of its own.
 
 use futures::future::join_all;
 
@@ -16,31 +17,60 @@ use omnicanal_platform::clock::{Clock, ManualClock};
 #[path = "conformance_documents.rs"]
 mod documents;
 
-/// Runs every case against `store`, panicking with the case's name on the first failure.
-pub async fn run_all<S: Store>(store: &S, clock: &ManualClock) {
-    let run = random_prefix();
-    put_and_get_round_trip_every_type(store, &run).await;
-    conditional_put_refuses_an_existing_item(store, &run).await;
-    updates_create_add_set_and_remove(store, &run).await;
-    failed_transaction_changes_nothing_and_names_the_action(store, &run).await;
-    check_and_delete_conditions(store, &run).await;
-    batch_get_answers_in_key_order(store, &run).await;
-    query_pages_by_prefix_in_both_orders(store, &run).await;
-    gsi_query_pages_in_index_order(store, &run).await;
-    foreign_cursors_are_refused(store, &run).await;
-    expired_items_are_invisible(store, clock, &run).await;
-    dynamodb_limits_are_enforced(store, &run).await;
-    concurrent_conditional_writers_have_one_winner(store, &run).await;
-    concurrent_increments_lose_nothing(store, &run).await;
-    optimistic_writers_lose_nothing(store, &run).await;
-    documents::nested_updates_answer_the_item(store, &run).await;
-    documents::invalid_document_paths_are_refused(store, &run).await;
-    documents::refusals_of_absent_items_answer_none(store, clock, &run).await;
-    documents::racing_updates_answer_their_own_results(store, &run).await;
-    documents::replace_answers_the_item_it_replaced(store, clock, &run).await;
+pub use documents::{
+    invalid_document_paths_are_refused, nested_updates_answer_the_item, racing_updates_answer_their_own_results,
+    refusals_of_absent_items_answer_none, replace_answers_the_item_it_replaced,
+};
+
+/// The clock an adapter under test is built with: now, movable by the TTL cases.
+pub fn test_clock() -> ManualClock {
+    ManualClock::new(time::OffsetDateTime::now_utc())
 }
 
-fn random_prefix() -> String {
+/// One `#[tokio::test]` per conformance case, each building its adapter afresh with
+/// `|clock| make` (`clock` is the case's [`ManualClock`]; `make` may `.await`). Attributes
+/// before the closure go on every test, e.g. `#[ignore = "needs a server"]`.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($(#[$attr:meta])* |$clock:ident| $make:expr) => {
+        $crate::conformance_tests!(@each [$(#[$attr])*] |$clock| $make;
+            put_and_get_round_trip_every_type,
+            conditional_put_refuses_an_existing_item,
+            updates_create_add_set_and_remove,
+            failed_transaction_changes_nothing_and_names_the_action,
+            check_and_delete_conditions,
+            batch_get_answers_in_key_order,
+            query_pages_by_prefix_in_both_orders,
+            gsi_query_pages_in_index_order,
+            foreign_cursors_are_refused,
+            expired_items_are_invisible,
+            dynamodb_limits_are_enforced,
+            concurrent_conditional_writers_have_one_winner,
+            concurrent_increments_lose_nothing,
+            optimistic_writers_lose_nothing,
+            nested_updates_answer_the_item,
+            invalid_document_paths_are_refused,
+            refusals_of_absent_items_answer_none,
+            racing_updates_answer_their_own_results,
+            replace_answers_the_item_it_replaced,
+        );
+    };
+    (@each $attrs:tt |$clock:ident| $make:expr; $($case:ident,)*) => {
+        $( $crate::conformance_tests!(@one $attrs $case |$clock| $make); )*
+    };
+    (@one [$(#[$attr:meta])*] $case:ident |$clock:ident| $make:expr) => {
+        #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $(#[$attr])*
+        async fn $case() {
+            let $clock = $crate::conformance::test_clock();
+            let store = $make;
+            $crate::conformance::$case(&store, &$clock, &$crate::conformance::random_prefix()).await;
+        }
+    };
+}
+
+/// A fresh partition prefix, so cases can share a table and run in parallel.
+pub fn random_prefix() -> String {
     let bytes = omnicanal_platform::random::bytes::<6>().expect("random source");
     format!("T{}", hex::encode(bytes))
 }
@@ -72,7 +102,7 @@ async fn get<S: Store>(store: &S, pk: &str, sk: &str) -> Option<Item> {
 }
 
 /// Every attribute type the domain stores comes back as written (numbers canonical).
-pub async fn put_and_get_round_trip_every_type<S: Store>(store: &S, run: &str) {
+pub async fn put_and_get_round_trip_every_type<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#types");
     let nested = AttributeValue::M([("qty".to_owned(), num(2)), ("sku".to_owned(), s("A-1"))].into());
     let written = item(
@@ -105,7 +135,7 @@ pub async fn put_and_get_round_trip_every_type<S: Store>(store: &S, run: &str) {
 }
 
 /// `NotExists` holds once; the second writer fails and changes nothing.
-pub async fn conditional_put_refuses_an_existing_item<S: Store>(store: &S, run: &str) {
+pub async fn conditional_put_refuses_an_existing_item<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#cond");
     must(store, vec![put(item(&pk, "a", &[("v", num(1))]), not_exists())], "first put").await;
     let second = store.transact(vec![put(item(&pk, "a", &[("v", num(2))]), not_exists())]).await;
@@ -127,7 +157,7 @@ pub async fn conditional_put_refuses_an_existing_item<S: Store>(store: &S, run: 
 }
 
 /// Updates create the item, add to numbers, set, set-if-absent and remove attributes.
-pub async fn updates_create_add_set_and_remove<S: Store>(store: &S, run: &str) {
+pub async fn updates_create_add_set_and_remove<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#upd");
     let key = Key::new(&pk, "u");
     let update =
@@ -161,7 +191,11 @@ pub async fn updates_create_add_set_and_remove<S: Store>(store: &S, run: &str) {
 }
 
 /// One failing action cancels the batch; the error names it and only it.
-pub async fn failed_transaction_changes_nothing_and_names_the_action<S: Store>(store: &S, run: &str) {
+pub async fn failed_transaction_changes_nothing_and_names_the_action<S: Store>(
+    store: &S,
+    _clock: &ManualClock,
+    run: &str,
+) {
     let pk = format!("{run}#txn");
     must(store, vec![put(item(&pk, "taken", &[]), None)], "seed").await;
     let batch = vec![
@@ -186,7 +220,7 @@ pub async fn failed_transaction_changes_nothing_and_names_the_action<S: Store>(s
 }
 
 /// A passing check lets the batch apply; deletes honour their condition.
-pub async fn check_and_delete_conditions<S: Store>(store: &S, run: &str) {
+pub async fn check_and_delete_conditions<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#chk");
     must(store, vec![put(item(&pk, "guard", &[("open", AttributeValue::Bool(true))]), None)], "seed").await;
     let guarded = vec![
@@ -206,7 +240,7 @@ pub async fn check_and_delete_conditions<S: Store>(store: &S, run: &str) {
 }
 
 /// A batch read answers one entry per key, in the keys' order.
-pub async fn batch_get_answers_in_key_order<S: Store>(store: &S, run: &str) {
+pub async fn batch_get_answers_in_key_order<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#batch");
     let ops = (0..30).map(|i| put(item(&pk, &format!("{i:03}"), &[("i", num(i))]), None)).collect();
     must(store, ops, "seed").await;
@@ -251,7 +285,7 @@ fn sort_keys(items: &[Item], attr: &str) -> Vec<String> {
 }
 
 /// Pages by `limit`, in sort key order, narrowed by prefix, in both directions.
-pub async fn query_pages_by_prefix_in_both_orders<S: Store>(store: &S, run: &str) {
+pub async fn query_pages_by_prefix_in_both_orders<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#q");
     let mut ops: Vec<WriteOp> = (0..25).map(|i| put(item(&pk, &format!("line#{i:02}"), &[]), None)).collect();
     ops.extend(["aaa", "line", "linf", "zzz"].map(|sk| put(item(&pk, sk, &[]), None)));
@@ -277,7 +311,7 @@ pub async fn query_pages_by_prefix_in_both_orders<S: Store>(store: &S, run: &str
 }
 
 /// The GSI orders by `gsi1sk` within `gsi1pk`, and pages like the table.
-pub async fn gsi_query_pages_in_index_order<S: Store>(store: &S, run: &str) {
+pub async fn gsi_query_pages_in_index_order<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let gsi_pk = format!("{run}#by-owner");
     let ops = (0..12)
         .map(|i| {
@@ -296,7 +330,7 @@ pub async fn gsi_query_pages_in_index_order<S: Store>(store: &S, run: &str) {
 }
 
 /// A cursor of another partition or of the other index, or garbage, is refused.
-pub async fn foreign_cursors_are_refused<S: Store>(store: &S, run: &str) {
+pub async fn foreign_cursors_are_refused<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#cur");
     let ops = (0..3).map(|i| put(item(&pk, &i.to_string(), &[]), None)).collect();
     must(store, ops, "seed").await;
@@ -333,7 +367,7 @@ pub async fn expired_items_are_invisible<S: Store>(store: &S, clock: &ManualCloc
 }
 
 /// Requests DynamoDB refuses are refused here too.
-pub async fn dynamodb_limits_are_enforced<S: Store>(store: &S, run: &str) {
+pub async fn dynamodb_limits_are_enforced<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#lim");
     let too_many: Vec<WriteOp> = (0..101).map(|i| put(item(&pk, &i.to_string(), &[]), None)).collect();
     assert!(matches!(store.transact(too_many).await, Err(StoreError::Invalid(_))), "101 actions");
@@ -351,7 +385,7 @@ pub async fn dynamodb_limits_are_enforced<S: Store>(store: &S, run: &str) {
 const WRITERS: usize = 32;
 
 /// Many writers race to create one item: exactly one wins, and its write is the one stored.
-pub async fn concurrent_conditional_writers_have_one_winner<S: Store>(store: &S, run: &str) {
+pub async fn concurrent_conditional_writers_have_one_winner<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#race");
     let attempts = (0..WRITERS).map(|writer| {
         let op = put(item(&pk, "last-unit", &[("writer", num(writer as i64))]), not_exists());
@@ -373,7 +407,7 @@ pub async fn concurrent_conditional_writers_have_one_winner<S: Store>(store: &S,
 }
 
 /// Concurrent `ADD`s all count.
-pub async fn concurrent_increments_lose_nothing<S: Store>(store: &S, run: &str) {
+pub async fn concurrent_increments_lose_nothing<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#add");
     let adds = (0..WRITERS).map(|_| {
         let op = WriteOp::Update { key: Key::new(&pk, "n"), updates: vec![Update::add("n", 1)], condition: None };
@@ -384,7 +418,7 @@ pub async fn concurrent_increments_lose_nothing<S: Store>(store: &S, run: &str) 
 }
 
 /// Read-modify-write with a version check: every writer eventually lands, none is lost.
-pub async fn optimistic_writers_lose_nothing<S: Store>(store: &S, run: &str) {
+pub async fn optimistic_writers_lose_nothing<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#occ");
     must(store, vec![put(item(&pk, "doc", &[("version", num(0)), ("log", s(""))]), None)], "seed").await;
     let pk = pk.as_str();

@@ -25,7 +25,7 @@ fn size(attr: &str, op: CompareOp, value: u64) -> Condition {
 
 /// Nested `SET` and `REMOVE` under name placeholders per segment (a key with a dot stays
 /// one key), conditions on nested values and on `size()`, and `ALL_NEW` / `ALL_OLD` answers.
-pub async fn nested_updates_answer_the_item<S: Store>(store: &S, run: &str) {
+pub async fn nested_updates_answer_the_item<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#doc");
     let key = Key::new(&pk, "CART");
     let seeded = item(
@@ -72,7 +72,7 @@ pub async fn nested_updates_answer_the_item<S: Store>(store: &S, run: &str) {
 }
 
 /// The rules of document paths in updates: the maps above must exist, paths may not overlap.
-pub async fn invalid_document_paths_are_refused<S: Store>(store: &S, run: &str) {
+pub async fn invalid_document_paths_are_refused<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#docbad");
     let key = Key::new(&pk, "CART");
     must(store, vec![put(item(&pk, "CART", &[("lines", map(&[]))]), None)], "seed").await;
@@ -98,7 +98,7 @@ pub async fn refusals_of_absent_items_answer_none<S: Store>(store: &S, clock: &M
 }
 
 /// Racing single updates each answer their own result: twenty increments answer 1 to 20.
-pub async fn racing_updates_answer_their_own_results<S: Store>(store: &S, run: &str) {
+pub async fn racing_updates_answer_their_own_results<S: Store>(store: &S, _clock: &ManualClock, run: &str) {
     let pk = format!("{run}#docrace");
     let key = Key::new(&pk, "n");
     must(store, vec![put(item(&pk, "n", &[("n", num(0))]), None)], "seed").await;

@@ -1,11 +1,11 @@
-//! The Store conformance suite on the embedded (redb) adapter, plus durability across a
-//! reopen.
+//! The Store conformance suite on the embedded (redb) adapter, one test per case, each in a
+//! file of its own; plus durability across a reopen.
 #![cfg(all(feature = "conformance", feature = "embedded"))]
 
 use std::sync::Arc;
 
 use omnicanal_platform::clock::ManualClock;
-use omnicanal_store::conformance::run_all;
+use omnicanal_store::conformance_tests;
 use omnicanal_store::embedded::EmbeddedStore;
 use omnicanal_store::{GSI1PK, GSI1SK, Item, Key, PK, Query, SK, Store, WriteOp, s};
 
@@ -15,15 +15,14 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_store_conforms() {
-    let dir = temp_dir("conformance");
-    let clock = ManualClock::new(time::OffsetDateTime::now_utc());
-    let store = EmbeddedStore::open(&dir, Arc::new(clock.clone())).expect("open");
-    run_all(&store, &clock).await;
-    drop(store);
-    let _ = std::fs::remove_dir_all(&dir);
+/// Each case's own file, under a random name in cargo's scratch space: cases run in
+/// parallel.
+fn case_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("conformance-{}", omnicanal_platform::random::token().expect("random source")))
 }
+
+conformance_tests!(|clock| EmbeddedStore::open(&case_dir(), Arc::new(clock.clone())).expect("open"));
 
 #[tokio::test]
 async fn writes_survive_a_reopen_and_failed_batches_leave_no_trace() {

@@ -1,15 +1,9 @@
-//! The Store conformance suite on the in-memory adapter.
+//! The Store conformance suite on the in-memory adapter: one test per case.
 #![cfg(feature = "conformance")]
 
 use std::sync::Arc;
 
-use omnicanal_platform::clock::ManualClock;
-use omnicanal_store::conformance::run_all;
+use omnicanal_store::conformance_tests;
 use omnicanal_store::memory::MemoryStore;
 
-#[tokio::test]
-async fn memory_store_conforms() {
-    let clock = ManualClock::new(time::OffsetDateTime::now_utc());
-    let store = MemoryStore::new(Arc::new(clock.clone()));
-    run_all(&store, &clock).await;
-}
+conformance_tests!(|clock| MemoryStore::new(Arc::new(clock.clone())));
