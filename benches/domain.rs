@@ -2,6 +2,7 @@
 //! `cargo bench --bench domain`): the pure rules on the sizes the contract allows at most,
 //! and availability through the stock function's own entry on the in-memory store, so the
 //! item mapping and the JSON answer are counted too.
+#![allow(clippy::cast_possible_truncation, reason = "fixtures are built from small index ranges")]
 
 use std::collections::BTreeMap;
 use std::hint::black_box;

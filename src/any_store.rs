@@ -9,7 +9,7 @@ use omnicanal_store::memory::MemoryStore;
 use omnicanal_store::{Condition, Item, Key, Page, Query, Store, StoreError, Update, Updated, WriteOp};
 
 /// Opens the store `OMNICANAL_STORE` names.
-pub async fn open(config: &Config, clock: SharedClock) -> Result<AnyStore, String> {
+pub(crate) async fn open(config: &Config, clock: SharedClock) -> Result<AnyStore, String> {
     Ok(match config.store {
         StoreKind::Embedded => {
             AnyStore::Embedded(EmbeddedStore::open(&config.data_dir, clock).map_err(|e| e.to_string())?)
@@ -23,7 +23,7 @@ pub async fn open(config: &Config, clock: SharedClock) -> Result<AnyStore, Strin
 
 /// One of the adapters the local server can use.
 #[derive(Clone)]
-pub enum AnyStore {
+pub(crate) enum AnyStore {
     /// The durable file-backed store.
     Embedded(EmbeddedStore),
     /// In memory.

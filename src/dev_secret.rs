@@ -13,7 +13,7 @@ const FILE: &str = "jwt-secret";
 
 /// Where the key came from, for the start-up log.
 #[derive(Debug)]
-pub enum KeySource {
+pub(crate) enum KeySource {
     /// OMNICANAL_JWT_SECRET / _PUBLIC_KEY / _JWKS.
     Configured,
     /// An existing development secret file.
@@ -24,7 +24,7 @@ pub enum KeySource {
 
 /// Fills in `config.jwt.key` from the data dir when none is configured, creating the secret
 /// the first time.
-pub fn ensure(config: &mut Config) -> Result<KeySource, String> {
+pub(crate) fn ensure(config: &mut Config) -> Result<KeySource, String> {
     if config.jwt.key.is_some() {
         return Ok(KeySource::Configured);
     }

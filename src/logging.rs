@@ -4,7 +4,7 @@
 use tracing_subscriber::EnvFilter;
 
 /// Installs the JSON subscriber for the process.
-pub fn init() {
+pub(crate) fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .json()

@@ -20,7 +20,7 @@ use crate::dev_secret::{self, KeySource};
 type App = Arc<Env<AnyStore>>;
 
 /// Parses the configuration, builds the environment once and serves until a signal.
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     crate::logging::init();
     let mut config = Config::from_env().map_err(|e| e.to_string())?;
     match dev_secret::ensure(&mut config)? {

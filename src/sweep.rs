@@ -13,7 +13,7 @@ use crate::any_store;
 const LIMIT: usize = 10_000;
 
 /// Runs one sweep and prints what it did as JSON.
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -14,14 +14,14 @@ use omnicanal_platform::clock::SystemClock;
 
 /// Table administration.
 #[derive(Debug, Subcommand)]
-pub enum TableCommand {
+pub(crate) enum TableCommand {
     /// Create the table (keys, GSI `gsi1`, TTL on `expires_at`) if it does not exist.
     Create(TableArgs),
 }
 
 /// Where the table is.
 #[derive(Debug, Args)]
-pub struct TableArgs {
+pub(crate) struct TableArgs {
     /// DynamoDB endpoint, e.g. http://127.0.0.1:8000 for a local server; AWS's regional
     /// endpoint when absent.
     #[arg(long, env = DYNAMODB_ENDPOINT)]
@@ -32,7 +32,7 @@ pub struct TableArgs {
 }
 
 /// Runs a table command.
-pub fn run(command: &TableCommand) -> Result<(), String> {
+pub(crate) fn run(command: &TableCommand) -> Result<(), String> {
     let TableCommand::Create(args) = command;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

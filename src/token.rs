@@ -8,7 +8,7 @@ use crate::dev_secret;
 
 /// Arguments of `omnicanal token`.
 #[derive(Debug, Args)]
-pub struct TokenArgs {
+pub(crate) struct TokenArgs {
     /// The subject: a customer id, or a staff or service caller id.
     #[arg(long)]
     sub: String,
@@ -21,7 +21,7 @@ pub struct TokenArgs {
 }
 
 /// Prints the token on stdout.
-pub fn run(args: &TokenArgs) -> Result<(), String> {
+pub(crate) fn run(args: &TokenArgs) -> Result<(), String> {
     let mut config = Config::from_env().map_err(|e| e.to_string())?;
     dev_secret::ensure(&mut config)?;
     let Some(JwtKey::Secret(secret)) = &config.jwt.key else {

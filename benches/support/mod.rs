@@ -6,10 +6,10 @@ use omnicanal_dynamodb::table::ensure_table;
 use omnicanal_platform::clock::SharedClock;
 
 /// The variable naming the server (`scripts/bench` starts one and sets it).
-pub const ENDPOINT_VAR: &str = "OMNICANAL_BENCH_DYNAMODB_ENDPOINT";
+pub(crate) const ENDPOINT_VAR: &str = "OMNICANAL_BENCH_DYNAMODB_ENDPOINT";
 
 /// The server's URL, or exits with a word on how to get one.
-pub fn endpoint() -> String {
+pub(crate) fn endpoint() -> String {
     std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
         eprintln!("set {ENDPOINT_VAR} (scripts/bench starts a DynamoDB-compatible server)");
         std::process::exit(2);
@@ -18,7 +18,7 @@ pub fn endpoint() -> String {
 
 /// A fresh table named after `purpose` and this process, created and ready, and the HTTP
 /// adapter on it.
-pub async fn fresh_table(endpoint: &str, purpose: &str, clock: SharedClock) -> HttpStore<ReqwestTransport> {
+pub(crate) async fn fresh_table(endpoint: &str, purpose: &str, clock: SharedClock) -> HttpStore<ReqwestTransport> {
     let config = HttpConfig {
         endpoint: endpoint.to_owned(),
         region: "us-east-1".into(),

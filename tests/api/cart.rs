@@ -6,16 +6,16 @@ use serde_json::{Value, json};
 use crate::helpers::{TestServer, problem};
 
 /// A client of the cart function (shared with [`crate::cart_lines`]).
-pub struct Shop<'a> {
+pub(crate) struct Shop<'a> {
     server: &'a TestServer,
 }
 
 impl<'a> Shop<'a> {
-    pub fn new(server: &'a TestServer) -> Self {
+    pub(crate) fn new(server: &'a TestServer) -> Self {
         Self { server }
     }
 
-    pub fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
         let request = self.server.client.request(method, self.server.url(path));
         match token {
             Some(token) => request.bearer_auth(token),
@@ -23,21 +23,21 @@ impl<'a> Shop<'a> {
         }
     }
 
-    pub async fn create(&self, token: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn create(&self, token: Option<&str>) -> reqwest::Response {
         self.request(reqwest::Method::POST, "/cart/carts", token).send().await.expect("create")
     }
 
-    pub async fn anonymous(&self) -> Value {
+    pub(crate) async fn anonymous(&self) -> Value {
         let response = self.create(None).await;
         assert_eq!(response.status(), 201);
         response.json().await.expect("cart")
     }
 
-    pub async fn get(&self, id: &str, token: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn get(&self, id: &str, token: Option<&str>) -> reqwest::Response {
         self.request(reqwest::Method::GET, &format!("/cart/carts/{id}"), token).send().await.expect("get")
     }
 
-    pub async fn put_line(&self, id: &str, sku: &str, qty: Value, token: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn put_line(&self, id: &str, sku: &str, qty: Value, token: Option<&str>) -> reqwest::Response {
         self.request(reqwest::Method::PUT, &format!("/cart/carts/{id}/lines/{sku}"), token)
             .json(&json!({"qty": qty}))
             .send()
@@ -45,7 +45,7 @@ impl<'a> Shop<'a> {
             .expect("put line")
     }
 
-    pub async fn sync(&self, id: &str, body: &Value) -> reqwest::Response {
+    pub(crate) async fn sync(&self, id: &str, body: &Value) -> reqwest::Response {
         self.request(reqwest::Method::POST, &format!("/cart/carts/{id}/sync"), None)
             .json(body)
             .send()
@@ -55,7 +55,7 @@ impl<'a> Shop<'a> {
 }
 
 /// The live lines of a cart, as (sku, qty).
-pub fn lines(cart: &Value) -> Vec<(String, u64)> {
+pub(crate) fn lines(cart: &Value) -> Vec<(String, u64)> {
     cart["lines"]
         .as_array()
         .expect("lines")
@@ -65,7 +65,7 @@ pub fn lines(cart: &Value) -> Vec<(String, u64)> {
 }
 
 /// The id of a cart.
-pub fn id(cart: &Value) -> String {
+pub(crate) fn id(cart: &Value) -> String {
     cart["cart_id"].as_str().expect("cart_id").to_owned()
 }
 

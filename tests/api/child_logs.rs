@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 /// Collects a child's stdout and stderr lines into `logs`, for its whole life (a full pipe
 /// would block it).
-pub fn drain(child: &mut Child, logs: &Arc<Mutex<Vec<String>>>) {
+pub(crate) fn drain(child: &mut Child, logs: &Arc<Mutex<Vec<String>>>) {
     let streams: [Option<Box<dyn std::io::Read + Send>>; 2] =
         [child.stdout.take().map(|s| Box::new(s) as _), child.stderr.take().map(|s| Box::new(s) as _)];
     for stream in streams.into_iter().flatten() {

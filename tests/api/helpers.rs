@@ -9,17 +9,17 @@ use std::time::Duration;
 use omnicanal_pipeline::auth::{Role, mint_hs256};
 
 /// The HS256 secret every test server verifies with.
-pub const SECRET: &str = "black-box-test-secret-0123456789abcdef";
+pub(crate) const SECRET: &str = "black-box-test-secret-0123456789abcdef";
 /// The issuer test servers require.
-pub const ISSUER: &str = "https://id.omnicanal.test";
+pub(crate) const ISSUER: &str = "https://id.omnicanal.test";
 /// The audience test servers require.
-pub const AUDIENCE: &str = "omnicanal-api";
+pub(crate) const AUDIENCE: &str = "omnicanal-api";
 /// The origin test servers allow for CORS.
-pub const ORIGIN: &str = "https://shop.omnicanal.test";
+pub(crate) const ORIGIN: &str = "https://shop.omnicanal.test";
 
 /// What the suite runs against (`OMNICANAL_TEST_TARGET`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// `omnicanal serve` (the default).
     Local,
     /// The four Lambda binaries under the Runtime-API emulator (always on DynamoDB).
@@ -29,7 +29,7 @@ pub enum Target {
 }
 
 /// The target of this run.
-pub fn target() -> Target {
+pub(crate) fn target() -> Target {
     match std::env::var("OMNICANAL_TEST_TARGET").as_deref() {
         Ok("lambda") => Target::Lambda,
         Ok("worker") => Target::Worker,
@@ -39,7 +39,7 @@ pub fn target() -> Target {
 
 /// Whether a test about `omnicanal serve` itself (signals, restarts, its commands) applies;
 /// says so when it does not.
-pub fn local_only(test: &str) -> bool {
+pub(crate) fn local_only(test: &str) -> bool {
     let local = target() == Target::Local;
     if !local {
         eprintln!("{test}: about `omnicanal serve` itself, not run against {:?}", target());
@@ -61,7 +61,7 @@ enum Process {
 
 /// A running `omnicanal serve` (or the Lambda binaries behind the emulator), stopped when
 /// dropped.
-pub struct TestServer {
+pub(crate) struct TestServer {
     process: Process,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
@@ -74,19 +74,19 @@ pub struct TestServer {
 }
 
 /// A fresh, unique scratch directory under the system temp dir.
-pub fn scratch_dir() -> PathBuf {
+pub(crate) fn scratch_dir() -> PathBuf {
     let suffix = omnicanal_platform::random::token().unwrap_or_else(|_| format!("{}", std::process::id()));
     std::env::temp_dir().join(format!("omnicanal-test-{suffix}"))
 }
 
 impl TestServer {
     /// Starts a server with the test key, issuer, audience and CORS origin.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_in(scratch_dir(), &[])
     }
 
     /// Starts a server on `data_dir` with extra environment variables.
-    pub fn start_in(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start_in(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
         match target() {
             Target::Lambda => return Self::start_lambda(data_dir, extra_env),
             Target::Worker => return Self::start_worker(data_dir, extra_env),
@@ -182,17 +182,17 @@ impl TestServer {
     }
 
     /// The URL of `path`.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// A valid token for `sub` with `roles`, signed with the test secret.
-    pub fn token(&self, sub: &str, roles: &[Role]) -> String {
+    pub(crate) fn token(&self, sub: &str, roles: &[Role]) -> String {
         token_with(SECRET, sub, roles, Some(ISSUER), Some(AUDIENCE), 0, 3600)
     }
 
     /// Sends SIGTERM and waits for the exit status (local server only).
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
         let Process::Local(child) = &mut self.process else { panic!("terminate is for the local server") };
         let pid = child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
@@ -240,12 +240,12 @@ fn dynamodb_env(data_dir: &std::path::Path) -> Vec<(&'static str, String)> {
 }
 
 /// Now, in epoch seconds (tests run natively, where the system clock is fine).
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// A token with every knob: secret, issuer, audience, issue time offset and lifetime.
-pub fn token_with(
+pub(crate) fn token_with(
     secret: &str,
     sub: &str,
     roles: &[Role],
@@ -259,7 +259,7 @@ pub fn token_with(
 }
 
 /// The body of a response as JSON, asserting the content type it must carry.
-pub async fn problem(response: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+pub(crate) async fn problem(response: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status, "status for {code}");
     let content_type =
         response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();

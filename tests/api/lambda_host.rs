@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
 
 /// The functions and the binaries that serve them.
-pub const FUNCTIONS: [&str; 4] = ["cart", "stock", "offers", "loyalty"];
+pub(crate) const FUNCTIONS: [&str; 4] = ["cart", "stock", "offers", "loyalty"];
 /// Processes per function in the black-box suite.
 const INSTANCES: usize = 2;
 
@@ -46,7 +46,7 @@ impl Function {
 }
 
 /// The running emulator and its function processes; everything stops on drop.
-pub struct LambdaHost {
+pub(crate) struct LambdaHost {
     /// `http://127.0.0.1:PORT` of the API Gateway side.
     pub base: String,
     /// When the first function process was spawned: cold starts count from here.
@@ -69,12 +69,12 @@ impl LambdaHost {
     /// Starts the emulator and every function, two instances each, with `env`, collecting
     /// their output in `logs`.
     #[allow(dead_code, reason = "the cold-start bench, which includes this file, starts one function")]
-    pub fn start(env: &[(String, String)], logs: Arc<Mutex<Vec<String>>>) -> Self {
+    pub(crate) fn start(env: &[(String, String)], logs: Arc<Mutex<Vec<String>>>) -> Self {
         Self::start_with(&FUNCTIONS, INSTANCES, env, logs)
     }
 
     /// Starts the emulator and `instances` processes of each of `functions`.
-    pub fn start_with(
+    pub(crate) fn start_with(
         functions: &[&'static str],
         instances: usize,
         env: &[(String, String)],
@@ -140,7 +140,7 @@ impl LambdaHost {
 
     /// The function processes' ids.
     #[allow(dead_code, reason = "read by the cold-start bench, which includes this file")]
-    pub fn pids(&self) -> Vec<u32> {
+    pub(crate) fn pids(&self) -> Vec<u32> {
         self.children.iter().map(Child::id).collect()
     }
 }

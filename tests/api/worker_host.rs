@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use crate::lambda_host::FUNCTIONS;
 
 /// The running Workers and their proxy; everything stops on drop.
-pub struct WorkerHost {
+pub(crate) struct WorkerHost {
     /// `http://127.0.0.1:PORT` of the proxy.
     pub base: String,
     children: Vec<Child>,
@@ -73,7 +73,7 @@ fn config(dir: &Path, function: &str, vars: &[(String, String)]) -> PathBuf {
 impl WorkerHost {
     /// Starts the four Workers with `vars` and the proxy, and waits until each answers its
     /// health route.
-    pub fn start(dir: &Path, vars: &[(String, String)], logs: Arc<Mutex<Vec<String>>>) -> Self {
+    pub(crate) fn start(dir: &Path, vars: &[(String, String)], logs: Arc<Mutex<Vec<String>>>) -> Self {
         let wrangler = repo().join("node_modules/.bin/wrangler");
         assert!(wrangler.exists(), "wrangler is installed (scripts/install-worker-tools)");
         let mut ports = HashMap::new();

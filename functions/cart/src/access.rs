@@ -6,11 +6,11 @@ use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Call;
 
 use omnicanal_domain::cart::model::Cart;
-pub use omnicanal_domain::cart::record::is_cart_id;
+pub(crate) use omnicanal_domain::cart::record::is_cart_id;
 
 /// Refuses a caller who may not read or change `cart`: `401` without a token on a
 /// customer's cart, `403` with someone else's.
-pub fn authorize<S>(call: &Call<'_, S>, cart: &Cart) -> Result<(), ApiError> {
+pub(crate) fn authorize<S>(call: &Call<'_, S>, cart: &Cart) -> Result<(), ApiError> {
     let Some(owner) = &cart.customer_id else {
         // Still surface a bad token rather than silently ignoring it.
         call.caller()?;
@@ -25,7 +25,7 @@ pub fn authorize<S>(call: &Call<'_, S>, cart: &Cart) -> Result<(), ApiError> {
 
 /// A cart id from the path, if it has the form we issue (22 URL-safe characters: 128 random
 /// bits). Anything else cannot name a cart.
-pub fn cart_id<S>(call: &Call<'_, S>, name: &str) -> Result<String, ApiError> {
+pub(crate) fn cart_id<S>(call: &Call<'_, S>, name: &str) -> Result<String, ApiError> {
     let id = call.param(name)?;
     if is_cart_id(id) { Ok(id.to_owned()) } else { Err(ApiError::not_found("no such cart")) }
 }

@@ -26,7 +26,7 @@ fn new_id() -> Result<String, ApiError> {
 
 /// Creates an anonymous cart (`201`), or with a customer token returns the customer's
 /// active cart (`200`) or creates it (`201`).
-pub async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     if !call.body.is_empty() {
         call.json::<CreateBody>()?;
     }
@@ -73,14 +73,14 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes
 }
 
 /// `GET /cart/carts/{cart_id}`: the cart with its `ETag`. Cost: 1 read.
-pub async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let cart = load(&call.env.store, &cart_id(call, "cart_id")?).await?;
     authorize(call, &cart)?;
     respond(StatusCode::OK, &cart, None)
 }
 
 /// `GET /cart/me`: the customer's active cart, `404` if none. Cost: 2 reads.
-pub async fn me<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn me<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let caller = call.require(&[Role::Customer])?;
     let pointer = call.env.store.get(&pointer_key(&caller.sub)).await?;
     let not_found = || ApiError::not_found("you have no active cart");

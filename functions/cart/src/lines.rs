@@ -24,7 +24,7 @@ struct LineBody {
 }
 
 /// The SKU of the path.
-pub fn path_sku<S>(call: &Call<'_, S>) -> Result<Sku, ApiError> {
+pub(crate) fn path_sku<S>(call: &Call<'_, S>) -> Result<Sku, ApiError> {
     Sku::parse(call.param("sku")?).map_err(|message| ApiError::BadRequest {
         code: "invalid_sku",
         detail: format!("the SKU in the path {message}"),
@@ -34,7 +34,7 @@ pub fn path_sku<S>(call: &Call<'_, S>) -> Result<Sku, ApiError> {
 
 /// Sets a line's quantity (`0` removes it). Cost: 1 conditional update (see
 /// [`omnicanal_domain::cart::line_update`]); when it is refused, at most 1 conditional put more.
-pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let id = cart_id(call, "cart_id")?;
     let sku = path_sku(call)?;
     let body: LineBody = call.json()?;
@@ -45,7 +45,7 @@ pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, 
 }
 
 /// Removes a line; removing an absent line changes nothing. Cost as for `put`.
-pub async fn delete<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn delete<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let id = cart_id(call, "cart_id")?;
     let sku = path_sku(call)?;
     set(call, &id, sku.as_str(), 0).await

@@ -25,7 +25,7 @@ struct MergeBody {
 
 /// Merges. Cost: 1 batch read of both carts + 1 transaction of two conditional puts; a
 /// retried merge (the source already merged into this cart) reads and changes nothing.
-pub async fn merge<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn merge<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let caller = call.require(&[Role::Customer])?.sub.clone();
     let target_id = cart_id(call, "cart_id")?;
     let body: MergeBody = call.json()?;

@@ -13,16 +13,16 @@ use omnicanal_domain::cart::record::{cart_key, from_item, put_if_version};
 
 /// Attempts before a write gives up under contention (each lost race means another writer
 /// won, so forty writers need at most forty rounds).
-pub const MAX_ATTEMPTS: usize = 64;
+pub(crate) const MAX_ATTEMPTS: usize = 64;
 
 /// A cart by id, or `404`. Cost: 1 read.
-pub async fn load<S: Store>(store: &S, cart_id: &str) -> Result<Cart, ApiError> {
+pub(crate) async fn load<S: Store>(store: &S, cart_id: &str) -> Result<Cart, ApiError> {
     let item = store.get(&cart_key(cart_id)).await?.ok_or_else(|| ApiError::not_found("no such cart"))?;
     Ok(from_item(item)?)
 }
 
 /// Maps a domain refusal to its answer.
-pub fn refusal(err: CartError) -> ApiError {
+pub(crate) fn refusal(err: CartError) -> ApiError {
     match err {
         CartError::Closed(_) => ApiError::conflict("cart_closed", err.to_string()),
         CartError::TooManyLines => ApiError::invalid("lines", err.to_string()),
@@ -30,7 +30,7 @@ pub fn refusal(err: CartError) -> ApiError {
 }
 
 /// The `If-Match` version, if sent: `Ok(None)` without the header or with `*`.
-pub fn if_match<S>(call: &Call<'_, S>) -> Result<Option<(u64, String)>, ApiError> {
+pub(crate) fn if_match<S>(call: &Call<'_, S>) -> Result<Option<(u64, String)>, ApiError> {
     let Some(value) = call.headers.get(http::header::IF_MATCH) else { return Ok(None) };
     let text = value.to_str().unwrap_or_default().trim().to_owned();
     if text == "*" {
@@ -43,25 +43,25 @@ pub fn if_match<S>(call: &Call<'_, S>) -> Result<Option<(u64, String)>, ApiError
 
 /// The new expiry of a cart written now: anonymous carts live `cart_ttl_seconds` past their
 /// last change; customers' carts never expire.
-pub fn expiry<S>(call: &Call<'_, S>, customer_id: Option<&str>) -> Option<i64> {
+pub(crate) fn expiry<S>(call: &Call<'_, S>, customer_id: Option<&str>) -> Option<i64> {
     customer_id.is_none().then(|| anonymous_expiry(call))
 }
 
 /// The new expiry of an anonymous cart written now (epoch seconds).
-pub fn anonymous_expiry<S>(call: &Call<'_, S>) -> i64 {
+pub(crate) fn anonymous_expiry<S>(call: &Call<'_, S>) -> i64 {
     let ttl = i64::try_from(call.env.config.cart_ttl_seconds).unwrap_or(i64::MAX);
     call.now().unix_timestamp().saturating_add(ttl)
 }
 
 /// A stamp for a server-side write to `sku`: now, or just after the line's current stamp if
 /// a client clock ran ahead, so the write always wins as the caller expects.
-pub fn server_stamp(cart: &Cart, sku: &str, now_ns: i64) -> Stamp {
+pub(crate) fn server_stamp(cart: &Cart, sku: &str, now_ns: i64) -> Stamp {
     let after = cart.lines.get(sku).map_or(i64::MIN, |line| line.stamp.at_ns.saturating_add(1));
     Stamp { at_ns: now_ns.max(after), device: SERVER_DEVICE.to_owned() }
 }
 
 /// Now in nanoseconds since the epoch.
-pub fn now_ns<S>(call: &Call<'_, S>) -> i64 {
+pub(crate) fn now_ns<S>(call: &Call<'_, S>) -> i64 {
     i64::try_from(call.now().unix_timestamp_nanos()).unwrap_or(i64::MAX)
 }
 
@@ -69,7 +69,7 @@ pub fn now_ns<S>(call: &Call<'_, S>) -> i64 {
 /// back if the version did not move meanwhile. A lost race is retried from a fresh read,
 /// unless the caller sent `If-Match`, who then gets `412` with the current cart. `change`
 /// returns whether it changed anything; an unchanged cart is not written.
-pub async fn update<S, T, F>(call: &Call<'_, S>, cart_id: &str, change: F) -> Result<(Cart, T), ApiError>
+pub(crate) async fn update<S, T, F>(call: &Call<'_, S>, cart_id: &str, change: F) -> Result<(Cart, T), ApiError>
 where
     S: Store,
     F: FnMut(&mut Cart) -> Result<(bool, T), ApiError>,
@@ -79,7 +79,7 @@ where
 
 /// As [`update`], starting from `read` when the caller already holds the stored cart (a
 /// refused single update answers it), so the first attempt reads nothing.
-pub async fn update_from<S, T, F>(
+pub(crate) async fn update_from<S, T, F>(
     call: &Call<'_, S>,
     cart_id: &str,
     mut read: Option<Cart>,

@@ -78,7 +78,7 @@ fn writes(body: &SyncBody, now_ns: i64, channel: &str) -> Result<Vec<Write>, Api
 
 /// Applies the batch: each op wins or loses against its line's register. Answers the cart
 /// plus `applied` and `ignored`. Cost: 1 read + 1 conditional put (none if nothing won).
-pub async fn apply<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn apply<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let id = cart_id(call, "cart_id")?;
     let body: SyncBody = call.json()?;
     let batch = writes(&body, now_ns(call), &call.channel.to_string())?;

@@ -12,7 +12,7 @@ use omnicanal_domain::cart::model::{Cart, Status};
 
 /// One line as clients see it.
 #[derive(Serialize)]
-pub struct LineView<'a> {
+pub(crate) struct LineView<'a> {
     sku: &'a str,
     qty: u32,
     updated_at: &'a str,
@@ -21,7 +21,7 @@ pub struct LineView<'a> {
 
 /// The contract's cart shape (tombstones are internal and never shown).
 #[derive(Serialize)]
-pub struct CartView<'a> {
+pub(crate) struct CartView<'a> {
     cart_id: &'a str,
     customer_id: Option<&'a str>,
     version: u64,
@@ -33,7 +33,7 @@ pub struct CartView<'a> {
 
 impl<'a> CartView<'a> {
     /// The view of `cart`.
-    pub fn of(cart: &'a Cart) -> Self {
+    pub(crate) fn of(cart: &'a Cart) -> Self {
         Self {
             cart_id: &cart.cart_id,
             customer_id: cart.customer_id.as_deref(),
@@ -58,12 +58,12 @@ impl<'a> CartView<'a> {
 }
 
 /// The `ETag` of a cart version.
-pub fn etag(version: u64) -> String {
+pub(crate) fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
 /// The cart with its `ETag`, plus any `extra` members (a sync's counts).
-pub fn respond(
+pub(crate) fn respond(
     status: StatusCode,
     cart: &Cart,
     extra: Option<Map<String, Value>>,
@@ -80,7 +80,7 @@ pub fn respond(
 }
 
 /// `412 version_mismatch` with the current cart under `cart`.
-pub fn version_mismatch(cart: &Cart, sent: &str) -> ApiError {
+pub(crate) fn version_mismatch(cart: &Cart, sent: &str) -> ApiError {
     let mut extra = Map::new();
     extra.insert("cart".into(), serde_json::to_value(CartView::of(cart)).unwrap_or(Value::Null));
     ApiError::PreconditionFailed {

@@ -29,12 +29,12 @@ struct EarnBody {
 }
 
 /// Whether `id` is a sane external id (1-128 printable ASCII).
-pub fn is_external_id(id: &str) -> bool {
+pub(crate) fn is_external_id(id: &str) -> bool {
     (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// Awards the points: `201 {points, balance, tier}`, or `200` with the same answer again.
-pub async fn earn<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn earn<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Service])?;
     let body: EarnBody = call.json()?;
     let now = call.now().unix_timestamp();

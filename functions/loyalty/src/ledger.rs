@@ -10,10 +10,10 @@ use omnicanal_domain::loyalty::account::{Account, Entry};
 use omnicanal_domain::loyalty::records::{Marker, account_from, change};
 
 /// Attempts before giving up under contention.
-pub const MAX_ATTEMPTS: usize = 32;
+pub(crate) const MAX_ATTEMPTS: usize = 32;
 
 /// What a change decided after reading.
-pub enum Decision<T> {
+pub(crate) enum Decision<T> {
     /// Answer this without writing (a replay, or nothing to do).
     Answer(T),
     /// Write these entries and markers, then answer.
@@ -29,7 +29,12 @@ pub enum Decision<T> {
 
 /// Reads the account and `extra` keys in one batch, lets `decide` change the account, and
 /// writes the outcome in one transaction; repeats from a fresh read when another writer won.
-pub async fn run<S, T, F>(call: &Call<'_, S>, customer: &str, extra: &[Key], mut decide: F) -> Result<T, ApiError>
+pub(crate) async fn run<S, T, F>(
+    call: &Call<'_, S>,
+    customer: &str,
+    extra: &[Key],
+    mut decide: F,
+) -> Result<T, ApiError>
 where
     S: Store,
     F: FnMut(&mut Account, &[Option<Item>]) -> Result<Decision<T>, ApiError>,

@@ -13,7 +13,7 @@ use crate::ledger::{Decision, run};
 use omnicanal_domain::loyalty::records::{StoredEntry, ledger_pk};
 
 /// How far ahead `expiring` looks.
-pub const EXPIRING_DAYS: i64 = 30;
+pub(crate) const EXPIRING_DAYS: i64 = 30;
 
 fn time_of(secs: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(secs).map(rfc3339).unwrap_or_default()
@@ -22,7 +22,7 @@ fn time_of(secs: i64) -> String {
 /// The balance, tier, lifetime points, what lapses in the next 30 days, and the channels of
 /// this calendar month. Lapsed lots are written off first (expire entries). Cost: 1 read,
 /// + 1 transaction when something lapsed.
-pub async fn me<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn me<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let customer = call.require(&[Role::Customer])?.sub.clone();
     let now = call.now().unix_timestamp();
     let rules = &call.env.config.loyalty;
@@ -48,7 +48,7 @@ pub async fn me<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, A
 
 /// The ledger, newest first: `limit` (1-100, default 20) and an opaque `cursor`. Cost: 1
 /// query.
-pub async fn transactions<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn transactions<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let customer = call.require(&[Role::Customer])?.sub.clone();
     let (limit, cursor) = call.paging(20, 100)?;
     let query = Query::partition(ledger_pk(&customer), limit).descending().after(cursor);

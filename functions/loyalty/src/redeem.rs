@@ -24,7 +24,7 @@ struct RedeemBody {
 
 /// Redeems: `201 {points, balance, order_id}`, `200` with the same answer for the same order,
 /// `409 insufficient_points` (with `balance`) when the balance does not cover it.
-pub async fn redeem<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn redeem<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let customer = call.require(&[Role::Customer])?.sub.clone();
     let body: RedeemBody = call.json()?;
     let mut errors = Vec::new();

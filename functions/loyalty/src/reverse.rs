@@ -22,7 +22,7 @@ struct ReverseBody {
 
 /// Reverses: `201 {points, balance, tier}` (points negative), `200` with the same answer
 /// again, `404` for an order that never earned.
-pub async fn reverse<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn reverse<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Service])?;
     let body: ReverseBody = call.json()?;
     if !is_external_id(&body.order_id) {

@@ -12,7 +12,7 @@ use omnicanal_domain::offers::definition::{Offer, validate};
 use omnicanal_domain::offers::records::{from_item, offer_key, to_item};
 
 /// The offer id of the path, or `400`.
-pub fn path_offer_id<S>(call: &Call<'_, S>) -> Result<String, ApiError> {
+pub(crate) fn path_offer_id<S>(call: &Call<'_, S>) -> Result<String, ApiError> {
     let id = call.param("offer_id")?;
     let ok = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
@@ -27,7 +27,7 @@ pub fn path_offer_id<S>(call: &Call<'_, S>) -> Result<String, ApiError> {
 }
 
 /// Creates (`201`) or replaces (`200`) a definition.
-pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Staff])?;
     let offer_id = path_offer_id(call)?;
     let mut offer: Offer = call.json()?;
@@ -43,7 +43,7 @@ pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, 
 }
 
 /// Reads a definition. Cost: 1 read.
-pub async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let offer_id = path_offer_id(call)?;
     let item = call.env.store.get(&offer_key(&offer_id)).await?.ok_or_else(|| ApiError::not_found("no such offer"))?;
     json::response(StatusCode::OK, &from_item(item)?)

@@ -19,7 +19,7 @@ use crate::subject;
 use omnicanal_domain::offers::profile::{EventType, Profile};
 
 /// At most this many events per call.
-pub const MAX_EVENTS: usize = 100;
+pub(crate) const MAX_EVENTS: usize = 100;
 /// Client times further ahead than this are clamped to server time.
 const MAX_AHEAD_SECS: i64 = 300;
 
@@ -44,7 +44,7 @@ struct EventBody {
 }
 
 /// Reads the stored profile, if any, with the version a write must match.
-pub async fn load<S: Store>(store: &S, customer: &str) -> Result<Option<Profile>, StoreError> {
+pub(crate) async fn load<S: Store>(store: &S, customer: &str) -> Result<Option<Profile>, StoreError> {
     store
         .get(&profile_key(customer))
         .await?
@@ -53,12 +53,12 @@ pub async fn load<S: Store>(store: &S, customer: &str) -> Result<Option<Profile>
 }
 
 /// The half-life of affinity, in seconds.
-pub fn half_life<S>(call: &Call<'_, S>) -> f64 {
+pub(crate) fn half_life<S>(call: &Call<'_, S>) -> f64 {
     f64::from(call.env.config.affinity_half_life_days) * 86_400.0
 }
 
 /// Records the events; answers the customer's affinity now.
-pub async fn record<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn record<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let body: EventsBody = call.json()?;
     let customer = subject::customer(call, body.customer_id.as_deref())?;
     let now = call.now().unix_timestamp();

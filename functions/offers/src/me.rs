@@ -22,7 +22,7 @@ use omnicanal_domain::offers::records::{OFFERS_PK, count, customer_count_key, fr
 use omnicanal_domain::offers::rules::{PricedLine, Shopper, evaluate, rank};
 
 /// Lists the eligible offers.
-pub async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let customer = call.require(&[Role::Customer])?.sub.clone();
     let cart_id = call.query_value("cart_id")?.map(str::to_owned);
     let store = &call.env.store;

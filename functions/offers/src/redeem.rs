@@ -42,7 +42,7 @@ fn below(limit: Option<u32>) -> Option<Condition> {
 /// Redeems: `201` the first time, `200` with the same redemption for a repeated order,
 /// `409 offer_limit_reached` or `409 offer_not_active`. Cost: 1 batch read (the offer, this
 /// order's redemption), 1 transaction (redemption + both counters, each conditioned).
-pub async fn redeem<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn redeem<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let offer_id = path_offer_id(call)?;
     let body: RedeemBody = call.json()?;
     let customer = subject::customer(call, body.customer_id.as_deref())?;

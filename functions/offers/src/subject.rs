@@ -6,7 +6,7 @@ use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Call;
 
 /// The customer id the request is for.
-pub fn customer<S>(call: &Call<'_, S>, named: Option<&str>) -> Result<String, ApiError> {
+pub(crate) fn customer<S>(call: &Call<'_, S>, named: Option<&str>) -> Result<String, ApiError> {
     let caller = call.require(&[Role::Customer, Role::Service])?;
     if caller.has(Role::Service) {
         return match named {

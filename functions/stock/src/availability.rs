@@ -15,7 +15,7 @@ use omnicanal_domain::stock::records::Location;
 use omnicanal_domain::stock::rules::sum_lines;
 
 /// At most this many SKUs per availability call or check.
-pub const MAX_SKUS: usize = 50;
+pub(crate) const MAX_SKUS: usize = 50;
 
 #[derive(Serialize)]
 struct LocationAvailability {
@@ -85,7 +85,7 @@ async fn read<S: Store>(
 }
 
 /// `GET /stock/availability?sku=A&sku=B[&location_id=L]` (anyone).
-pub async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let skus: Vec<String> = call.query_values("sku").into_iter().map(str::to_owned).collect();
     let mut errors = Vec::new();
     if skus.is_empty() || skus.len() > MAX_SKUS {
@@ -111,7 +111,7 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, 
 /// A line of a check or a reservation.
 #[derive(Deserialize, Serialize, Clone, Debug)]
 #[serde(deny_unknown_fields)]
-pub struct LineBody {
+pub(crate) struct LineBody {
     /// SKU.
     pub sku: String,
     /// Units, 1 to 1,000,000.
@@ -119,7 +119,7 @@ pub struct LineBody {
 }
 
 /// Checks lines: SKUs well-formed, quantities 1..=1e6, 1..=[`MAX_SKUS`] lines.
-pub fn check_lines(lines: &[LineBody]) -> Result<(), ApiError> {
+pub(crate) fn check_lines(lines: &[LineBody]) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     if lines.is_empty() || lines.len() > MAX_SKUS {
         errors.push(FieldError::new("lines", format!("give 1 to {MAX_SKUS} lines")));
@@ -152,7 +152,7 @@ struct CheckedLine {
 
 /// `POST /stock/check` (anyone): whether each line (quantities summed per SKU) can be
 /// served for the caller's channel. Reads only; reserves nothing.
-pub async fn check<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn check<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let body: CheckBody = call.json()?;
     check_lines(&body.lines)?;
     if let Some(id) = &body.location_id

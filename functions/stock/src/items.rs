@@ -64,7 +64,7 @@ fn validate(body: &ProductBody) -> Result<(), ApiError> {
 /// Creates (`201`) or replaces (`200`) a product record.
 ///
 /// Cost: one put answering the record it replaced, which tells `201` from `200`.
-pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Staff])?;
     let sku = path_sku(call)?;
     let body: ProductBody = call.json()?;
@@ -84,7 +84,7 @@ pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, 
 }
 
 /// Reads a product record. Cost: one read.
-pub async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let sku = path_sku(call)?;
     let item = call
         .env

@@ -23,12 +23,12 @@ use omnicanal_domain::stock::records::{Level, Location, event_key, level_key, lo
 use omnicanal_domain::stock::rules;
 
 /// The largest count accepted.
-pub const MAX_COUNT: i64 = 1_000_000_000;
+pub(crate) const MAX_COUNT: i64 = 1_000_000_000;
 /// Attempts when concurrent movements keep changing `on_hand`.
 const MAX_ATTEMPTS: usize = 32;
 
 /// The update that sets a level's `on_hand` to `new_on_hand`, if it still is what we read.
-pub fn level_write(
+pub(crate) fn level_write(
     current: Option<&Level>,
     sku: &str,
     location_id: &str,
@@ -58,7 +58,7 @@ pub fn level_write(
 
 /// A level as the API shows it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct LevelView {
+pub(crate) struct LevelView {
     sku: String,
     location_id: String,
     on_hand: i64,
@@ -115,7 +115,7 @@ struct StockTake {
 }
 
 /// Sets the counted `on_hand` (staff / service). Cost: 1 batch read + 1 conditional update.
-pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Staff, Role::Service])?;
     let sku = path_sku(call)?;
     let location_id = path_location(call)?;
@@ -185,7 +185,7 @@ fn check(body: &Adjustment) -> Result<Sku, ApiError> {
 /// Applies a movement once per `event_id` (staff / service): `201` the first time, `200`
 /// with the same result on a repeat, `409 event_id_reused` for another movement under the
 /// same id. Cost: 1 batch read + 1 transaction (marker + level).
-pub async fn adjust<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn adjust<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Staff, Role::Service])?;
     let body: Adjustment = call.json()?;
     let sku = check(&body)?;

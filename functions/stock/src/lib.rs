@@ -70,6 +70,12 @@ static ROUTES: LazyLock<Routes<Route>> = LazyLock::new(|| {
     .expect("the stock route table is valid")
 });
 
+/// Every path pattern and method this function answers (the OpenAPI document is checked
+/// against them).
+pub fn operations() -> &'static [(String, Method)] {
+    ROUTES.operations()
+}
+
 /// The function's one entry point, the same on every host.
 pub async fn handle<S: Store>(request: http::Request<Bytes>, env: &Env<S>) -> http::Response<Bytes> {
     pipeline::serve(request, env, &ROUTES, dispatch).await

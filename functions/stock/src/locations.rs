@@ -22,7 +22,7 @@ struct LocationBody {
 }
 
 /// A location id from the path, or `400`.
-pub fn path_location<S>(call: &Call<'_, S>) -> Result<String, ApiError> {
+pub(crate) fn path_location<S>(call: &Call<'_, S>) -> Result<String, ApiError> {
     let id = call.param("location_id")?;
     if is_location_id(id) {
         Ok(id.to_owned())
@@ -36,7 +36,7 @@ pub fn path_location<S>(call: &Call<'_, S>) -> Result<String, ApiError> {
 }
 
 /// Creates (`201`) or replaces (`200`) a location, answering with it.
-pub async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Staff])?;
     let location_id = path_location(call)?;
     let body: LocationBody = call.json()?;

@@ -12,7 +12,7 @@ use omnicanal_domain::stock::records::{LOCATIONS_PK, Level, Location, level_key}
 use omnicanal_domain::stock::rules;
 
 /// Every location (1 query per 1000).
-pub async fn locations<S: Store>(store: &S) -> Result<Vec<Location>, StoreError> {
+pub(crate) async fn locations<S: Store>(store: &S) -> Result<Vec<Location>, StoreError> {
     let mut all = Vec::new();
     let mut query = Query::partition(LOCATIONS_PK, 1000);
     loop {
@@ -28,7 +28,7 @@ pub async fn locations<S: Store>(store: &S) -> Result<Vec<Location>, StoreError>
 }
 
 /// Reads many keys, 100 per batch read.
-pub async fn batch_get_all<S: Store>(store: &S, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+pub(crate) async fn batch_get_all<S: Store>(store: &S, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
     let mut found = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
         found.extend(store.batch_get(chunk).await?);
@@ -38,7 +38,7 @@ pub async fn batch_get_all<S: Store>(store: &S, keys: &[Key]) -> Result<Vec<Opti
 
 /// Products and their levels at some locations, as one set of batch reads.
 #[derive(Debug, Default)]
-pub struct Stock {
+pub(crate) struct Stock {
     /// Products by SKU (only the ones that exist).
     pub products: BTreeMap<String, Product>,
     /// Levels by (SKU, location).
@@ -47,13 +47,17 @@ pub struct Stock {
 
 impl Stock {
     /// Reads `skus` and their levels at `location_ids`: ⌈k·(1+n)/100⌉ batch reads.
-    pub async fn read<S: Store>(store: &S, skus: &[String], location_ids: &[String]) -> Result<Self, StoreError> {
+    pub(crate) async fn read<S: Store>(
+        store: &S,
+        skus: &[String],
+        location_ids: &[String],
+    ) -> Result<Self, StoreError> {
         Ok(Self::read_along(store, skus, location_ids, None).await?.0)
     }
 
     /// As [`Stock::read`], fetching one more item, `along`, in the same batch reads, so a
     /// decision that also needs it (a reservation's own record) costs no extra round trip.
-    pub async fn read_along<S: Store>(
+    pub(crate) async fn read_along<S: Store>(
         store: &S,
         skus: &[String],
         location_ids: &[String],
@@ -85,13 +89,13 @@ impl Stock {
     }
 
     /// Units of `sku` available now at `location_id`.
-    pub fn available(&self, sku: &str, location_id: &str, now: i64) -> i64 {
+    pub(crate) fn available(&self, sku: &str, location_id: &str, now: i64) -> i64 {
         let safety = self.products.get(sku).map_or(0, |p| i64::from(p.safety_stock));
         rules::available(self.levels.get(&(sku.to_owned(), location_id.to_owned())), safety, now)
     }
 
     /// `422` naming the SKUs (at `field[i]`) that have no product record.
-    pub fn require_products(&self, skus: &[(String, String)]) -> Result<(), ApiError> {
+    pub(crate) fn require_products(&self, skus: &[(String, String)]) -> Result<(), ApiError> {
         let errors: Vec<FieldError> = skus
             .iter()
             .filter(|(_, sku)| !self.products.contains_key(sku))
@@ -103,7 +107,7 @@ impl Stock {
 
 /// The locations that sell to `channel`, narrowed to `only` when given (`422` if `only` is
 /// not a known location).
-pub async fn selling_locations<S: Store>(
+pub(crate) async fn selling_locations<S: Store>(
     store: &S,
     channel: &str,
     only: Option<&str>,

@@ -15,7 +15,7 @@ use serde_json::json;
 use omnicanal_domain::stock::records::{Level, reorder_pk};
 
 /// Lists the location's items to reorder, by SKU, with on hand and reorder point.
-pub async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Staff])?;
     let location_id = call
         .query_value("location_id")?

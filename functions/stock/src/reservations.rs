@@ -25,7 +25,7 @@ use omnicanal_domain::stock::records::{
 use omnicanal_domain::stock::rules::{choose_location, sum_lines};
 
 /// The longest hold a reservation may ask for (7 days).
-pub const MAX_TTL_SECONDS: i64 = 7 * 24 * 3600;
+pub(crate) const MAX_TTL_SECONDS: i64 = 7 * 24 * 3600;
 /// Rounds of "release expired holds in the way, then try again".
 const MAX_ATTEMPTS: usize = 8;
 
@@ -103,7 +103,7 @@ fn validate(body: &ReserveBody) -> Result<(), ApiError> {
 /// location, or nothing (`409 insufficient_stock` with the short lines). Cost: 1 query of
 /// the locations, 1 batch read (products, levels, the reservation's own id), 1 transaction;
 /// a cart holder's cart is 1 read more.
-pub async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let body: ReserveBody = call.json()?;
     validate(&body)?;
     let caller = call.caller()?.cloned();
@@ -255,7 +255,7 @@ async fn release_expired<S: Store>(store: &S, stock: &Stock, now: i64) -> Result
 
 /// The outcome of ending a hold.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Finished {
+pub(crate) enum Finished {
     /// It ended now.
     Done,
     /// It had already ended this way (a repeat).
@@ -268,7 +268,7 @@ pub enum Finished {
 /// entry follows); releasing and expiring give them back to `free`. `known` is the
 /// reservation when the caller has just read it (its first attempt then reads nothing).
 /// Returns the reservation as it now stands.
-pub async fn finish<S: Store>(
+pub(crate) async fn finish<S: Store>(
     store: &S,
     id: &str,
     target: ReservationStatus,
@@ -395,7 +395,7 @@ async fn load<S: Store>(call: &Call<'_, S>) -> Result<Reservation, ApiError> {
 }
 
 /// `GET /stock/reservations/{id}` (holder, service). Cost: 1 read.
-pub async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let reservation = load(call).await?;
     authorize(call, &reservation)?;
     respond(StatusCode::OK, &reservation, call.now().unix_timestamp())
@@ -404,7 +404,7 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, 
 /// `POST /stock/reservations/{id}/commit` (service): the hold becomes a sale. Idempotent;
 /// an expired or released hold is `409`. Cost: 1 read of the reservation, 1 batch read of its
 /// products and levels (the reorder entry follows on-hand), 1 transaction.
-pub async fn commit<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn commit<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     call.require(&[Role::Service])?;
     let id = reservation_id(call)?;
     let now = call.now().unix_timestamp();
@@ -414,7 +414,7 @@ pub async fn commit<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes
 
 /// `DELETE /stock/reservations/{id}` (holder, service): gives the units back. Idempotent; a
 /// committed reservation is `409`. Cost: 1 read, 1 transaction.
-pub async fn release<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+pub(crate) async fn release<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let reservation = load(call).await?;
     authorize(call, &reservation)?;
     let now = call.now().unix_timestamp();

@@ -129,7 +129,7 @@ pub fn evaluate(offer: &Offer, lines: &[PricedLine], shopper: &Shopper, now: i64
         .chain(applicable.iter().map(|l| l.category.as_str()))
         .map(score_of)
         .fold(0.0_f64, f64::max);
-    let score = saving + 100 * i64::from(offer.priority) + (500.0 * affinity.min(10.0)).round() as i64;
+    let score = saving + 100 * i64::from(offer.priority) + affinity_points(affinity);
     let saving = Money { amount: saving, currency };
     Some(Ranked {
         offer_id: offer.offer_id.clone(),
@@ -189,6 +189,13 @@ pub fn rank(mut offers: Vec<Ranked>) -> Vec<Ranked> {
             .then(a.offer_id.cmp(&b.offer_id))
     });
     offers
+}
+
+/// The affinity's weight in the score: 500 points per unit of affinity, capped at 10 units.
+fn affinity_points(affinity: f64) -> i64 {
+    #[allow(clippy::cast_possible_truncation, reason = "capped at 10, the product is within ±5,000")]
+    let points = (500.0 * affinity.min(10.0)).round() as i64;
+    points
 }
 
 #[cfg(test)]

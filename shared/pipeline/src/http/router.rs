@@ -14,6 +14,7 @@ use crate::error::{ApiError, FieldError};
 #[derive(Debug)]
 pub struct Routes<R> {
     router: matchit::Router<Vec<(Method, Target<R>)>>,
+    operations: Vec<(String, Method)>,
 }
 
 /// What a path and method lead to.
@@ -41,17 +42,26 @@ impl<R: Copy> Routes<R> {
     /// caught by each function's tests).
     pub fn new(prefix: &str, table: &[(&str, &[(Method, R)])]) -> Result<Self, matchit::InsertError> {
         let mut router = matchit::Router::new();
-        router.insert(format!("{prefix}/health"), vec![(Method::GET, Target::Health)])?;
+        let health = format!("{prefix}/health");
+        router.insert(health.clone(), vec![(Method::GET, Target::Health)])?;
+        let mut operations = vec![(health, Method::GET)];
         for (pattern, methods) in table {
             let targets = methods.iter().map(|(m, r)| (m.clone(), Target::Route(*r))).collect();
             router.insert(*pattern, targets)?;
+            operations.extend(methods.iter().map(|(method, _)| ((*pattern).to_owned(), method.clone())));
         }
-        Ok(Self { router })
+        Ok(Self { router, operations })
     }
 
     /// A table with no routes at all, not even health.
     pub fn empty() -> Self {
-        Self { router: matchit::Router::new() }
+        Self { router: matchit::Router::new(), operations: Vec::new() }
+    }
+
+    /// Every path pattern and method the table answers, health included, in table order
+    /// (the OpenAPI document is checked against them).
+    pub fn operations(&self) -> &[(String, Method)] {
+        &self.operations
     }
 
     /// The route for `method` and `path`, with its parameters.
