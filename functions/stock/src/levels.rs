@@ -1,8 +1,7 @@
 //! Stock takes (`PUT /stock/items/{sku}/levels/{location_id}`) and movements
-//! (`POST /stock/adjustments`, once per `event_id`). Both change `on_hand` with an update
-//! conditioned on the `on_hand` they read, so they never lose a concurrent movement, and
-//! they keep `free` and the sparse reorder entry right in the same write. Reservations only
-//! touch `held` and `free` (by `ADD`), so they never conflict with these.
+//! (`POST /stock/adjustments`, once per `event_id`): both a [`Movement::Count`], which sets
+//! `on_hand` conditioned on the value read and keeps `free` and the reorder entry right in
+//! the same write (`omnicanal_domain::stock::movement`).
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -13,13 +12,14 @@ use omnicanal_pipeline::context::is_location_id;
 use omnicanal_pipeline::error::{ApiError, FieldError};
 use omnicanal_pipeline::http::{Call, json};
 use omnicanal_platform::clock::rfc3339;
-use omnicanal_store::{AttributeValue, Condition, GSI1PK, GSI1SK, Item, Store, StoreError, Update, WriteOp, num, s};
+use omnicanal_store::{AttributeValue, Condition, Item, Store, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::items::path_sku;
 use crate::locations::path_location;
-use omnicanal_domain::stock::records::{Level, Location, event_key, level_key, location_key, reorder_pk};
+use omnicanal_domain::stock::movement::Movement;
+use omnicanal_domain::stock::records::{Level, Location, event_key, level_key, location_key};
 use omnicanal_domain::stock::rules;
 
 /// The largest count accepted.
@@ -27,33 +27,10 @@ pub(crate) const MAX_COUNT: i64 = 1_000_000_000;
 /// Attempts when concurrent movements keep changing `on_hand`.
 const MAX_ATTEMPTS: usize = 32;
 
-/// The update that sets a level's `on_hand` to `new_on_hand`, if it still is what we read.
-pub(crate) fn level_write(
-    current: Option<&Level>,
-    sku: &str,
-    location_id: &str,
-    new_on_hand: i64,
-    product: &Product,
-) -> WriteOp {
-    let old = current.map_or(0, |l| l.on_hand);
-    let condition = match current {
-        Some(level) => Condition::eq("on_hand", num(level.on_hand)),
-        None => Condition::AttributeNotExists("on_hand".into()),
-    };
-    let mut updates = vec![
-        Update::set("sku", s(sku)),
-        Update::set("location_id", s(location_id)),
-        Update::set("on_hand", num(new_on_hand)),
-        Update::add("free", new_on_hand - old),
-    ];
-    if new_on_hand <= i64::from(product.reorder_point) {
-        updates.push(Update::set(GSI1PK, s(reorder_pk(location_id))));
-        updates.push(Update::set(GSI1SK, s(sku)));
-    } else {
-        updates.push(Update::remove(GSI1PK));
-        updates.push(Update::remove(GSI1SK));
-    }
-    WriteOp::Update { key: level_key(sku, location_id), updates, condition: Some(condition) }
+/// The stock take or adjustment that sets a level's `on_hand` to `new_on_hand`, if it still
+/// is what we read.
+fn count(current: Option<&Level>, new_on_hand: i64) -> Movement {
+    Movement::Count { from: current.map(|l| l.on_hand), to: new_on_hand }
 }
 
 /// A level as the API shows it.
@@ -68,9 +45,7 @@ pub(crate) struct LevelView {
 
 fn view(sku: &str, location_id: &str, on_hand: i64, level: Option<&Level>, product: &Product, now: i64) -> LevelView {
     let live_held = level.map_or(0, |l| l.held - l.expired_held(now));
-    let mut after = level.cloned().unwrap_or_default();
-    after.free += on_hand - after.on_hand;
-    after.on_hand = on_hand;
+    let after = count(level, on_hand).apply(level);
     LevelView {
         sku: sku.to_owned(),
         location_id: location_id.to_owned(),
@@ -126,7 +101,9 @@ pub(crate) async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<B
     let now = call.now().unix_timestamp();
     for _ in 0..MAX_ATTEMPTS {
         let ctx = read_context(&call.env.store, &sku, &location_id, None).await?;
-        let write = level_write(ctx.level.as_ref(), sku.as_str(), &location_id, body.on_hand, &ctx.product);
+        let reorder_point = i64::from(ctx.product.reorder_point);
+        let write =
+            count(ctx.level.as_ref(), body.on_hand).write(sku.as_str(), &location_id, reorder_point, vec![], None);
         match call.env.store.transact(vec![write]).await {
             Ok(()) => {
                 let shown = view(sku.as_str(), &location_id, body.on_hand, ctx.level.as_ref(), &ctx.product, now);
@@ -208,7 +185,13 @@ pub(crate) async fn adjust<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         marker.insert("applied_at".into(), AttributeValue::S(rfc3339(call.now())));
         let ops = vec![
             WriteOp::Put { item: marker, condition: Some(Condition::NotExists) },
-            level_write(ctx.level.as_ref(), sku.as_str(), &body.location_id, on_hand, &ctx.product),
+            count(ctx.level.as_ref(), on_hand).write(
+                sku.as_str(),
+                &body.location_id,
+                i64::from(ctx.product.reorder_point),
+                vec![],
+                None,
+            ),
         ];
         match call.env.store.transact(ops).await {
             Ok(()) => return json::response(StatusCode::CREATED, &result),

@@ -11,16 +11,16 @@ use omnicanal_pipeline::auth::{Caller, Role};
 use omnicanal_pipeline::error::{ApiError, FieldError};
 use omnicanal_pipeline::http::{Call, json};
 use omnicanal_platform::clock::rfc3339;
-use omnicanal_store::{CompareOp, Condition, GSI1PK, GSI1SK, Path, Store, StoreError, Update, WriteOp, num, s};
+use omnicanal_store::{Condition, GSI1PK, GSI1SK, Store, StoreError, Update, WriteOp, s};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::availability::{LineBody, check_lines};
-use crate::levels::level_write;
 use crate::reads::{Stock, selling_locations};
+use omnicanal_domain::stock::movement::Movement;
 use omnicanal_domain::stock::records::{
-    Hold, Reservation, ReservationStatus, ReservedLine, hold_attr, hold_value, level_key, reservation_key,
+    Hold, Reservation, ReservationStatus, ReservedLine, hold_attr, hold_value, reservation_key,
 };
 use omnicanal_domain::stock::rules::{choose_location, sum_lines};
 
@@ -175,18 +175,10 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         for line in &reservation.lines {
             let safety = stock.products.get(&line.sku).map_or(0, |p| i64::from(p.safety_stock));
             let hold = Hold { qty: line.qty, until: reservation.until };
-            ops.push(WriteOp::Update {
-                key: level_key(&line.sku, &location_id),
-                updates: vec![
-                    Update::add("held", line.qty),
-                    Update::add("free", -line.qty),
-                    Update::set(hold_attr(&reservation.reservation_id), hold_value(&hold)?),
-                ],
-                condition: Some(Condition::And(vec![
-                    Condition::AttributeExists("on_hand".into()),
-                    Condition::compare("free", CompareOp::Ge, num(line.qty + safety)),
-                ])),
-            });
+            let own = vec![Update::set(hold_attr(&reservation.reservation_id), hold_value(&hold)?)];
+            let movement = Movement::Hold { qty: line.qty, safety_stock: safety };
+            // A hold leaves on_hand, so the reorder point plays no part.
+            ops.push(movement.write(&line.sku, &location_id, 0, own, None));
         }
         match store.transact(ops).await {
             Ok(()) => return respond(StatusCode::CREATED, &reservation, now),
@@ -320,31 +312,28 @@ pub(crate) async fn finish<S: Store>(
                 let level = stock.levels.get(&(line.sku.clone(), reservation.location_id.clone()));
                 let product =
                     stock.products.get(&line.sku).ok_or_else(|| ApiError::Internal("product vanished".into()))?;
-                let on_hand = level.map_or(0, |l| l.on_hand) - line.qty;
-                let WriteOp::Update { key, mut updates, condition } =
-                    level_write(level, &line.sku, &reservation.location_id, on_hand, product)
-                else {
-                    return Err(ApiError::Internal("level write is an update".into()));
-                };
-                // The sale leaves `free` as it was: on_hand and held both drop by qty.
-                updates.retain(|u| u.attr() != &Path::attr("free"));
-                updates.push(Update::add("held", -line.qty));
-                updates.push(Update::remove(attr.clone()));
-                let guard = Condition::has(attr.clone());
-                let condition = Some(Condition::And(condition.into_iter().chain([guard]).collect()));
-                ops.push(WriteOp::Update { key, updates, condition });
+                let sale = Movement::Sell { from: level.map_or(0, |l| l.on_hand), qty: line.qty };
+                let own = vec![Update::remove(attr.clone())];
+                let reorder_point = i64::from(product.reorder_point);
+                ops.push(sale.write(
+                    &line.sku,
+                    &reservation.location_id,
+                    reorder_point,
+                    own,
+                    Some(Condition::has(attr.clone())),
+                ));
             }
         } else {
             for line in &reservation.lines {
-                ops.push(WriteOp::Update {
-                    key: level_key(&line.sku, &reservation.location_id),
-                    updates: vec![
-                        Update::add("held", -line.qty),
-                        Update::add("free", line.qty),
-                        Update::remove(attr.clone()),
-                    ],
-                    condition: Some(Condition::has(attr.clone())),
-                });
+                let own = vec![Update::remove(attr.clone())];
+                let release = Movement::Release { qty: line.qty };
+                ops.push(release.write(
+                    &line.sku,
+                    &reservation.location_id,
+                    0,
+                    own,
+                    Some(Condition::has(attr.clone())),
+                ));
             }
         }
         match store.transact(ops).await {

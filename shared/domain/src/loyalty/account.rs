@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::customer::Tier;
 use crate::loyalty::rules::LoyaltyRules;
+use crate::loyalty::rules::Tier;
 use serde::{Deserialize, Serialize};
 
 /// Seconds in a day.
@@ -145,7 +145,7 @@ impl Account {
         channel: &str,
         at: i64,
     ) -> (Earning, Entry) {
-        let tier_rule = rules.tier_for(self.spend_before(at)).clone();
+        let spend_before = self.spend_before(at);
         let this_month = month(at);
         let mut channels = self.channels.get(&this_month).cloned().unwrap_or_default();
         if !channels.iter().any(|c| c == channel) {
@@ -153,15 +153,7 @@ impl Account {
             channels.sort();
         }
         let bonus = channels.len() >= rules.multi_channel_min;
-        let units = i128::from(amount_minor.max(0) / 100);
-        let bonus_percent = if bonus { i128::from(rules.multi_channel_bonus_percent) } else { 0 };
-        // floor(units × rate × multiplier × (1 + bonus)), in exact integer arithmetic.
-        let points = units
-            * i128::from(rules.points_per_unit)
-            * i128::from(tier_rule.multiplier_percent)
-            * (100 + bonus_percent)
-            / 10_000;
-        let points = i64::try_from(points).unwrap_or(i64::MAX);
+        let points = rules.points(amount_minor, spend_before, bonus);
 
         self.channels.insert(this_month.clone(), channels);
         self.spend.push((at, amount_minor.max(0)));
@@ -183,7 +175,7 @@ impl Account {
         }
         self.tier = self.tier_at(rules, at + 1);
         (
-            Earning { points, tier: tier_rule.tier, bonus },
+            Earning { points, tier: rules.tier_for(spend_before).tier, bonus },
             Entry { kind: EntryType::Earn, points, order_id: Some(order_id.to_owned()) },
         )
     }

@@ -1,5 +1,5 @@
-use crate::customer::Tier;
 use crate::loyalty::rules::LoyaltyRules;
+use crate::loyalty::rules::Tier;
 use proptest::prelude::*;
 
 use super::{Account, DAY, Entry, EntryType, LoyaltyError, month};

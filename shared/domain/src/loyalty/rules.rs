@@ -1,9 +1,9 @@
 //! The loyalty programme's rules, from configuration (`OMNICANAL_LOYALTY_RULES`, a JSON
 //! document; every field optional), with the contract's defaults.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::customer::Tier;
+use omnicanal_store::{AttributeValue, Item};
 
 /// One tier: from a 12-month spend (minor units), with a multiplier (percent: 125 = ×1.25).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -83,6 +83,64 @@ impl LoyaltyRules {
     pub fn tier_for(&self, spend: i64) -> &TierRule {
         self.tiers.iter().rev().find(|t| spend >= t.from).unwrap_or(&self.tiers[0])
     }
+
+    /// The points a purchase of `amount_minor` earns for a customer whose 12-month spend
+    /// before it was `spend_before`, with or without the multi-channel bonus:
+    /// `floor(units × points_per_unit × tier multiplier × (1 + bonus))`, in exact integer
+    /// arithmetic (`units` are whole currency units, refunds and negatives earn nothing).
+    pub fn points(&self, amount_minor: i64, spend_before: i64, multi_channel: bool) -> i64 {
+        let units = i128::from(amount_minor.max(0) / 100);
+        let bonus_percent = if multi_channel { i128::from(self.multi_channel_bonus_percent) } else { 0 };
+        let points = units
+            * i128::from(self.points_per_unit)
+            * i128::from(self.tier_for(spend_before).multiplier_percent)
+            * (100 + bonus_percent)
+            / 10_000;
+        i64::try_from(points).unwrap_or(i64::MAX)
+    }
+}
+
+/// Loyalty tiers, lowest first. Where each starts and what it multiplies are the programme's
+/// [`LoyaltyRules`] (configurable), not properties of the tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// The first tier.
+    #[default]
+    Bronze,
+    /// The second.
+    Silver,
+    /// The third.
+    Gold,
+}
+
+impl Tier {
+    /// The tier's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bronze => "bronze",
+            Self::Silver => "silver",
+            Self::Gold => "gold",
+        }
+    }
+
+    /// The tier with this name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "bronze" => Some(Self::Bronze),
+            "silver" => Some(Self::Silver),
+            "gold" => Some(Self::Gold),
+            _ => None,
+        }
+    }
+
+    /// The tier a loyalty account item records (`tier` attribute); bronze without one.
+    pub fn of_account(item: Option<&Item>) -> Self {
+        match item.and_then(|i| i.get("tier")) {
+            Some(AttributeValue::S(name)) => Self::parse(name).unwrap_or_default(),
+            _ => Self::default(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -93,6 +151,11 @@ mod tests {
     fn defaults_and_overrides() {
         let rules = LoyaltyRules::default();
         assert_eq!(rules.tier_for(49_999).tier, Tier::Bronze);
+        // 123.45 spent: 123 whole units; silver ×1.25 → 153.75; with the 10 % bonus 169.125.
+        assert_eq!(rules.points(12_345, 0, false), 123);
+        assert_eq!(rules.points(12_345, 50_000, false), 153);
+        assert_eq!(rules.points(12_345, 50_000, true), 169);
+        assert_eq!(rules.points(-500, 200_000, true), 0, "a negative amount earns nothing");
         assert_eq!(rules.tier_for(50_000).tier, Tier::Silver);
         assert_eq!(rules.tier_for(200_000).tier, Tier::Gold);
         let custom = LoyaltyRules::parse(r#"{"points_per_unit": 2, "expiry_days": 30}"#).expect("valid");

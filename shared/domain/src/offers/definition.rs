@@ -3,8 +3,8 @@
 use omnicanal_platform::clock::parse_rfc3339;
 
 use crate::channel::Channel;
-use crate::customer::Tier;
 use crate::field::FieldError;
+use crate::loyalty::rules::Tier;
 use crate::values::{Currency, Money, Sku};
 use serde::{Deserialize, Serialize};
 

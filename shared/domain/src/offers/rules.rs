@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::customer::Tier;
+use crate::loyalty::rules::Tier;
 use crate::values::{Currency, Money};
 use serde::Serialize;
 

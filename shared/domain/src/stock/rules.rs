@@ -2,12 +2,22 @@
 
 use std::collections::BTreeMap;
 
+use omnicanal_store::{CompareOp, Condition, num};
+
 use crate::stock::records::{Level, Location};
 
 /// Available units of a level for sale now: `on_hand − live holds − safety stock`, never
 /// below 0. Expired holds no longer count, even before they are released.
 pub fn available(level: Option<&Level>, safety_stock: i64, now: i64) -> i64 {
     level.map_or(0, |l| (l.free + l.expired_held(now) - safety_stock).max(0))
+}
+
+/// The table's guard for holding `qty` units: `free ≥ qty + safety stock`. The same rule as
+/// [`available`] on what the table holds now: expired holds still count in `free` until they
+/// are released, so a hold may be refused that availability promised (the reservation then
+/// releases them and looks again), never the other way round: no unit is oversold.
+pub fn can_hold(qty: i64, safety_stock: i64) -> Condition {
+    Condition::compare("free", CompareOp::Ge, num(qty + safety_stock))
 }
 
 /// Whether a location sells to `channel`.
