@@ -48,7 +48,7 @@ pub(crate) async fn load<S: Store>(store: &S, customer: &str) -> Result<Option<P
     store
         .get(&profile_key(customer))
         .await?
-        .map(|item| serde_dynamo::from_item(item).map_err(|e| StoreError::Unavailable(format!("corrupt profile: {e}"))))
+        .map(|item| serde_dynamo::from_item(item).map_err(|e| StoreError::because("corrupt profile", e)))
         .transpose()
 }
 

@@ -60,7 +60,7 @@ impl Product {
     pub fn from_item(item: Item) -> Result<Self, StoreError> {
         serde_dynamo::from_item::<_, ProductItem>(item)
             .map(|stored| stored.product)
-            .map_err(|e| StoreError::Unavailable(format!("corrupt product record: {e}")))
+            .map_err(|e| StoreError::because("corrupt product record", e))
     }
 }
 

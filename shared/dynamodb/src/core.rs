@@ -165,12 +165,12 @@ impl<S: Sender> DynamoStore<S> {
                 }
             }
         }
-        Err(StoreError::Unavailable(format!("{action}: no attempt made")))
+        Err(StoreError::unavailable(format!("{action}: no attempt made")))
     }
 }
 
 fn fresh_token() -> Result<String, StoreError> {
-    omnicanal_platform::random::token().map_err(|e| StoreError::Unavailable(format!("random source: {e}")))
+    omnicanal_platform::random::token().map_err(|e| StoreError::because("random source", e))
 }
 
 /// DynamoDB may still hold an expired item: the port calls it absent.
@@ -280,7 +280,7 @@ impl<S: Sender> Store for DynamoStore<S> {
         self.attempts("UpdateItem", move |_| async move {
             match sender.update_item_returning(table, write).await {
                 Ok(Some(item)) => Ok(Updated::Applied(item)),
-                Ok(None) => Err(SendError::Fail(StoreError::Unavailable("UpdateItem answered no attributes".into()))),
+                Ok(None) => Err(SendError::Fail(StoreError::unavailable("UpdateItem answered no attributes"))),
                 Err(SendError::Service { code, item, .. }) if code == CONDITION_FAILED => {
                     Ok(Updated::Refused(live(item, now)))
                 }

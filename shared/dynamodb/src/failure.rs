@@ -29,7 +29,7 @@ impl Transient {
         match self {
             Self::Conflict => StoreError::Conflict,
             Self::Throttled => StoreError::Throttled { retry_after_secs: 1 },
-            Self::Unavailable => StoreError::Unavailable(detail.to_owned()),
+            Self::Unavailable => StoreError::unavailable(detail),
         }
     }
 }
@@ -63,7 +63,7 @@ pub fn classify(code: &str, message: &str, reasons: &[String]) -> Failure {
         "ValidationException" | "SerializationException" | "ItemCollectionSizeLimitExceededException" => {
             Failure::Fail(StoreError::Invalid(detail))
         }
-        _ => Failure::Fail(StoreError::Unavailable(detail)),
+        _ => Failure::Fail(StoreError::unavailable(detail)),
     }
 }
 

@@ -100,7 +100,7 @@ impl<T: Transport> HttpStore<T> {
     pub async fn call_json(&self, action: &str, body: &Value) -> Result<Value, StoreError> {
         let sender = self.sender();
         let answer = self.attempts(action, move |_| async move { sender.post(action, body).await }).await?;
-        serde_json::from_slice(&answer).map_err(|e| StoreError::Unavailable(format!("{action} answer: {e}")))
+        serde_json::from_slice(&answer).map_err(|e| StoreError::because(format!("{action} answer"), e))
     }
 
     /// Waits through the transport.
@@ -112,7 +112,7 @@ impl<T: Transport> HttpStore<T> {
 impl<T: Transport> HttpSender<T> {
     /// The SigV4 headers (and ours) for one request.
     fn signed_headers(&self, action: &str, body: &[u8]) -> Result<Vec<(String, String)>, SendError> {
-        let signing = |e: &dyn fmt::Display| SendError::Fail(StoreError::Unavailable(format!("signing: {e}")));
+        let signing = |e: &dyn fmt::Display| SendError::Fail(StoreError::unavailable(format!("signing: {e}")));
         let mut headers = vec![
             ("content-type".to_owned(), wire::CONTENT_TYPE.to_owned()),
             ("x-amz-target".to_owned(), format!("{}{action}", wire::TARGET_PREFIX)),
@@ -147,7 +147,7 @@ impl<T: Transport> HttpSender<T> {
     /// otherwise.
     async fn post(&self, action: &str, body: &Value) -> Result<Vec<u8>, SendError> {
         let body = serde_json::to_vec(body)
-            .map_err(|e| SendError::Fail(StoreError::Unavailable(format!("encoding {action}: {e}"))))?;
+            .map_err(|e| SendError::Fail(StoreError::because(format!("encoding {action}"), e)))?;
         let headers = self.signed_headers(action, &body)?;
         match self.transport.post(&self.config.endpoint, &headers, body).await {
             Ok((200, answer)) => Ok(answer),

@@ -140,8 +140,8 @@ pub fn query(table: &str, rendered: &RenderedQuery) -> Value {
     Value::Object(body)
 }
 
-fn unexpected(what: &str, err: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("unexpected DynamoDB answer to {what}: {err}"))
+fn unexpected(what: &str, err: serde_json::Error) -> StoreError {
+    StoreError::because(format!("unexpected DynamoDB answer to {what}"), err)
 }
 
 /// The item of a `GetItem` answer.

@@ -166,8 +166,8 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Conflict => Self::Unavailable { retry_after_secs: 1 },
             StoreError::Throttled { retry_after_secs } => Self::Unavailable { retry_after_secs },
-            StoreError::Unavailable(detail) => {
-                tracing::error!(error = %detail, "store unavailable");
+            err @ StoreError::Unavailable { .. } => {
+                tracing::error!(error = %chain(&err), "store unavailable");
                 Self::Unavailable { retry_after_secs: 2 }
             }
             StoreError::InvalidCursor => Self::BadRequest {
@@ -179,5 +179,33 @@ impl From<StoreError> for ApiError {
             // table's rules: both are our bugs, never the client's.
             other @ (StoreError::ConditionFailed { .. } | StoreError::Invalid(_)) => Self::Internal(other.to_string()),
         }
+    }
+}
+
+/// An error and its sources, outermost first: `store unavailable: GetItem answer: EOF while
+/// parsing`.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_failure_keeps_its_cause_as_its_source() {
+        let parse = serde_json::from_str::<u8>("not json").expect_err("not a number");
+        let err = StoreError::because("GetItem answer", parse);
+        let source = std::error::Error::source(&err).expect("the cause is the source");
+        assert!(source.to_string().contains("line 1 column"), "{source}");
+        assert_eq!(chain(&err), format!("store unavailable: GetItem answer: {source}"));
+        assert_eq!(ApiError::from(err).status(), http::StatusCode::SERVICE_UNAVAILABLE);
     }
 }

@@ -32,7 +32,7 @@ impl Cursor {
         };
         let mut key = Item::new();
         for name in names {
-            let value = item.get(*name).ok_or_else(|| StoreError::Unavailable(format!("page item lacks {name}")))?;
+            let value = item.get(*name).ok_or_else(|| StoreError::unavailable(format!("page item lacks {name}")))?;
             key.insert((*name).to_owned(), value.clone());
         }
         Self::from_last_evaluated_key(&key)
@@ -42,8 +42,7 @@ impl Cursor {
     pub fn from_last_evaluated_key(key: &Item) -> Result<Self, StoreError> {
         // A BTreeMap gives one byte form per key, whatever the HashMap's order.
         let ordered: std::collections::BTreeMap<&String, &AttributeValue> = key.iter().collect();
-        let json =
-            serde_json::to_vec(&ordered).map_err(|e| StoreError::Unavailable(format!("cursor encoding: {e}")))?;
+        let json = serde_json::to_vec(&ordered).map_err(|e| StoreError::because("cursor encoding", e))?;
         Ok(Self(URL_SAFE_NO_PAD.encode(json)))
     }
 

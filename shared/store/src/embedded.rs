@@ -163,15 +163,15 @@ fn load(db: &Database) -> Result<Tables, StoreError> {
         let (key, value) = entry.map_err(unavailable)?;
         let (pk, sk) = key.value();
         let item: Item = serde_json::from_slice(value.value())
-            .map_err(|e| StoreError::Unavailable(format!("corrupt item {pk}/{sk}: {e}")))?;
+            .map_err(|e| StoreError::because(format!("corrupt item {pk}/{sk}"), e))?;
         changes.push((Key::new(pk, sk), Some(item)));
     }
     tables.apply(changes);
     Ok(tables)
 }
 
-fn unavailable(err: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("embedded store: {err}"))
+fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::because("embedded store", err)
 }
 
 impl Inner {
@@ -215,7 +215,7 @@ impl Inner {
         for (job, outcome) in group.into_iter().zip(outcomes) {
             // A refused update read state that the failed commit may have held: it fails too.
             let answer = match (&committed, outcome) {
-                (Err(err), Ok(_)) => Err(StoreError::Unavailable(err.clone())),
+                (Err(err), Ok(_)) => Err(StoreError::unavailable(err.clone())),
                 (_, outcome) => outcome,
             };
             // The caller may have gone (its request was cancelled): nothing to tell.
@@ -281,14 +281,14 @@ impl Store for EmbeddedStore {
         validate::key(key)?;
         match self.commit(Work::Update { key: key.clone(), updates, condition }).await? {
             Answer::Update(updated) => Ok(updated),
-            _ => Err(StoreError::Unavailable("embedded store: another job's answer to an update".into())),
+            _ => Err(StoreError::unavailable("embedded store: another job's answer to an update")),
         }
     }
 
     async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
         match self.commit(Work::Replace(item)).await? {
             Answer::Replaced(old) => Ok(old),
-            _ => Err(StoreError::Unavailable("embedded store: another job's answer to a replace".into())),
+            _ => Err(StoreError::unavailable("embedded store: another job's answer to a replace")),
         }
     }
 }
@@ -298,7 +298,7 @@ impl EmbeddedStore {
     async fn commit(&self, work: Work) -> Result<Answer, StoreError> {
         let (done, outcome) = oneshot::channel();
         let job = Job { work, now: self.clock.epoch_secs(), done };
-        let gone = || StoreError::Unavailable("embedded store: the committer has stopped".into());
+        let gone = || StoreError::unavailable("embedded store: the committer has stopped");
         self.committer.jobs.as_ref().ok_or_else(gone)?.send(job).map_err(|_| gone())?;
         outcome.await.map_err(|_| gone())?
     }

@@ -407,9 +407,51 @@ pub enum StoreError {
     /// The cursor was not made by this query.
     #[error("invalid cursor")]
     InvalidCursor,
-    /// The store could not be reached or failed (I/O, network, unexpected answer).
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    /// The store could not be reached or failed (I/O, network, an unexpected answer, a stored
+    /// item of the wrong shape).
+    #[error("store unavailable: {what}")]
+    Unavailable {
+        /// What failed.
+        what: String,
+        /// Why, when another error says so.
+        #[source]
+        cause: Option<Cause>,
+    },
+}
+
+impl StoreError {
+    /// The store failed, for a reason `what` says in full.
+    pub fn unavailable(what: impl Into<String>) -> Self {
+        Self::Unavailable { what: what.into(), cause: None }
+    }
+
+    /// The store failed at `what` because of `cause`, kept as the error's source.
+    pub fn because(what: impl Into<String>, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable { what: what.into(), cause: Some(Cause(std::sync::Arc::new(cause))) }
+    }
+}
+
+/// The error behind a [`StoreError`], shared so that the error stays `Clone`; two causes are
+/// equal when they say the same.
+#[derive(Clone, Debug)]
+pub struct Cause(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
 }
 
 /// The single table. Implementations are cheap to share by reference; futures are not

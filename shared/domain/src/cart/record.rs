@@ -107,8 +107,8 @@ pub fn to_item(cart: &Cart) -> Result<Item, StoreError> {
 
 /// A cart from its item.
 pub fn from_item(item: Item) -> Result<Cart, StoreError> {
-    let stored = serde_dynamo::from_item::<_, CartItem>(item)
-        .map_err(|e| StoreError::Unavailable(format!("corrupt cart record: {e}")))?;
+    let stored =
+        serde_dynamo::from_item::<_, CartItem>(item).map_err(|e| StoreError::because("corrupt cart record", e))?;
     let mut lines = stored.removed;
     lines.extend(stored.lines);
     Ok(Cart {
@@ -135,7 +135,7 @@ pub fn pointer_item(customer_id: &str, cart_id: &str) -> Result<Item, StoreError
 pub fn pointer_cart_id(item: Item) -> Result<String, StoreError> {
     serde_dynamo::from_item::<_, PointerItem>(item)
         .map(|p| p.cart_id)
-        .map_err(|e| StoreError::Unavailable(format!("corrupt cart pointer: {e}")))
+        .map_err(|e| StoreError::because("corrupt cart pointer", e))
 }
 
 /// A put of `cart` that only applies if the stored cart still has `read_version` (or, for a

@@ -57,7 +57,7 @@ pub fn expiry_shard(customer_id: &str) -> String {
 
 /// An account from its item.
 pub fn account_from(item: Item) -> Result<Account, StoreError> {
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Unavailable(format!("corrupt loyalty account: {e}")))
+    serde_dynamo::from_item(item).map_err(|e| StoreError::because("corrupt loyalty account", e))
 }
 
 /// A ledger entry as stored and shown.
@@ -113,7 +113,7 @@ pub fn change(
     let millis = now.unix_timestamp_nanos() / 1_000_000;
     let mut stored = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
-        let id = omnicanal_platform::random::token().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let id = omnicanal_platform::random::token().map_err(|e| StoreError::because("random source", e))?;
         let shown = StoredEntry {
             id: id.clone(),
             kind: entry.kind,

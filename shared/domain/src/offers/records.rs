@@ -57,7 +57,7 @@ pub fn to_item(offer: &Offer) -> Result<Item, StoreError> {
 pub fn from_item(mut item: Item) -> Result<Offer, StoreError> {
     item.remove("pk");
     item.remove("sk");
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Unavailable(format!("corrupt offer: {e}")))
+    serde_dynamo::from_item(item).map_err(|e| StoreError::because("corrupt offer", e))
 }
 
 /// The `count` attribute of a counter item (0 when absent).

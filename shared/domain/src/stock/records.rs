@@ -42,7 +42,7 @@ fn mapping(what: &str) -> impl Fn(serde_dynamo::Error) -> StoreError + '_ {
 }
 
 fn corrupt(what: &str) -> impl Fn(serde_dynamo::Error) -> StoreError + '_ {
-    move |e| StoreError::Unavailable(format!("corrupt {what}: {e}"))
+    move |e| StoreError::because(format!("corrupt {what}"), e)
 }
 
 /// The kind of a location.
