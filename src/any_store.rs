@@ -85,4 +85,12 @@ impl Store for AnyStore {
             Self::Dynamo(store) => store.replace(item).await,
         }
     }
+
+    async fn pause(&self, duration: std::time::Duration) {
+        match self {
+            Self::Embedded(store) => store.pause(duration).await,
+            Self::Memory(store) => store.pause(duration).await,
+            Self::Dynamo(store) => store.pause(duration).await,
+        }
+    }
 }

@@ -2,11 +2,12 @@
 
 use bytes::Bytes;
 use http::StatusCode;
+use omnicanal_domain::plan::{self, Step};
 use omnicanal_pipeline::auth::Role;
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Call;
 use omnicanal_platform::clock::rfc3339;
-use omnicanal_store::{Condition, Store, StoreError, WriteOp};
+use omnicanal_store::{Condition, Store, WriteOp};
 use serde::Deserialize;
 
 use crate::access::{authorize, cart_id};
@@ -37,15 +38,16 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         call.env.store.transact(vec![record::put_if_version(&cart, None)?]).await?;
         return respond(StatusCode::CREATED, &cart, None);
     };
-    for _ in 0..MAX_ATTEMPTS {
-        let pointer = call.env.store.get(&pointer_key(&customer)).await?;
+    let (store, customer, now) = (&call.env.store, customer.as_str(), now.as_str());
+    let (status, cart) = plan::run(store, MAX_ATTEMPTS, |_| async move {
+        let pointer = store.get(&pointer_key(customer)).await?;
         let previous = match pointer {
             Some(item) => {
                 let id = record::pointer_cart_id(item)?;
-                if let Some(item) = call.env.store.get(&record::cart_key(&id)).await? {
+                if let Some(item) = store.get(&record::cart_key(&id)).await? {
                     let cart = record::from_item(item)?;
                     if cart.status == Status::Active {
-                        return respond(StatusCode::OK, &cart, None);
+                        return Ok(Step::Done((StatusCode::OK, cart)));
                     }
                 }
                 Some(id)
@@ -53,23 +55,20 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
             None => None,
         };
         // No active cart: create one and point at it, both or neither.
-        let cart = Cart::new(new_id()?, Some(customer.clone()), &now, None);
+        let cart = Cart::new(new_id()?, Some(customer.to_owned()), now, None);
         let pointer_condition = match &previous {
             Some(old) => Condition::eq("cart_id", omnicanal_store::s(old.clone())),
             None => Condition::NotExists,
         };
         let ops = vec![
             record::put_if_version(&cart, None)?,
-            WriteOp::Put { item: record::pointer_item(&customer, &cart.cart_id)?, condition: Some(pointer_condition) },
+            WriteOp::Put { item: record::pointer_item(customer, &cart.cart_id)?, condition: Some(pointer_condition) },
         ];
-        match call.env.store.transact(ops).await {
-            Ok(()) => return respond(StatusCode::CREATED, &cart, None),
-            // Another device created it meanwhile: answer with theirs.
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Unavailable { retry_after_secs: 1 })
+        // Another device may create it meanwhile: the next attempt then answers with theirs.
+        Ok::<_, ApiError>(Step::Write { ops, then: (StatusCode::CREATED, cart) })
+    })
+    .await?;
+    respond(status, &cart, None)
 }
 
 /// `GET /cart/carts/{cart_id}`: the cart with its `ETag`. Cost: 1 read.

@@ -3,11 +3,12 @@
 
 use bytes::Bytes;
 use http::StatusCode;
+use omnicanal_domain::plan::{self, Step};
 use omnicanal_pipeline::auth::Role;
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Call;
 use omnicanal_platform::clock::rfc3339;
-use omnicanal_store::{Store, StoreError};
+use omnicanal_store::Store;
 use serde::Deserialize;
 
 use crate::access::{cart_id, is_cart_id};
@@ -32,13 +33,14 @@ pub(crate) async fn merge<S: Store>(call: &Call<'_, S>) -> Result<http::Response
     if !is_cart_id(&body.source_cart_id) || body.source_cart_id == target_id {
         return Err(ApiError::invalid("source_cart_id", "must name another cart"));
     }
-    for _ in 0..MAX_ATTEMPTS {
-        let found = call.env.store.batch_get(&[cart_key(&target_id), cart_key(&body.source_cart_id)]).await?;
+    let (store, target_id, body, caller) = (&call.env.store, &target_id, &body, caller.as_str());
+    let merged = plan::run(store, MAX_ATTEMPTS, |_| async move {
+        let found = store.batch_get(&[cart_key(target_id), cart_key(&body.source_cart_id)]).await?;
         let [Some(target), Some(source)] = <[_; 2]>::try_from(found).unwrap_or([None, None]) else {
             return Err(ApiError::not_found("no such cart"));
         };
         let (target, source) = (from_item(target)?, from_item(source)?);
-        if target.customer_id.as_deref() != Some(caller.as_str()) {
+        if target.customer_id.as_deref() != Some(caller) {
             return Err(ApiError::forbidden("merge into your own cart"));
         }
         if source.customer_id.as_deref().is_some_and(|owner| owner != caller) {
@@ -46,7 +48,7 @@ pub(crate) async fn merge<S: Store>(call: &Call<'_, S>) -> Result<http::Response
         }
         if source.status == Status::Merged && source.merged_into.as_deref() == Some(target_id.as_str()) {
             // A retry of a merge that already happened.
-            return respond(StatusCode::OK, &target, None);
+            return Ok(Step::Done(target));
         }
         target.ensure_active().map_err(refusal)?;
         source.ensure_active().map_err(refusal)?;
@@ -65,15 +67,12 @@ pub(crate) async fn merge<S: Store>(call: &Call<'_, S>) -> Result<http::Response
         merged.expires_at = expiry(call, merged.customer_id.as_deref());
         let mut closed = source.clone();
         closed.status = Status::Merged;
-        closed.merged_into = Some(target_id.clone());
+        closed.merged_into = Some(target_id.to_owned());
         closed.version = source.version + 1;
         closed.updated_at = updated_at;
         let ops = vec![put_if_version(&merged, Some(target.version))?, put_if_version(&closed, Some(source.version))?];
-        match call.env.store.transact(ops).await {
-            Ok(()) => return respond(StatusCode::OK, &merged, None),
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Unavailable { retry_after_secs: 1 })
+        Ok(Step::Write { ops, then: merged })
+    })
+    .await?;
+    respond(StatusCode::OK, &merged, None)
 }

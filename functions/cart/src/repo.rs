@@ -4,7 +4,10 @@
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Call;
 use omnicanal_platform::clock::rfc3339;
-use omnicanal_store::{Store, StoreError};
+use std::sync::{Mutex, PoisonError};
+
+use omnicanal_domain::plan::{self, Step};
+use omnicanal_store::Store;
 
 use crate::access::authorize;
 use crate::view::version_mismatch;
@@ -13,7 +16,7 @@ use omnicanal_domain::cart::record::{cart_key, from_item, put_if_version};
 
 /// Attempts before a write gives up under contention (each lost race means another writer
 /// won, so forty writers need at most forty rounds).
-pub(crate) const MAX_ATTEMPTS: usize = 64;
+pub(crate) const MAX_ATTEMPTS: u32 = 64;
 
 /// A cart by id, or `404`. Cost: 1 read.
 pub(crate) async fn load<S: Store>(store: &S, cart_id: &str) -> Result<Cart, ApiError> {
@@ -83,44 +86,44 @@ pub(crate) async fn update_from<S, T, F>(
     call: &Call<'_, S>,
     cart_id: &str,
     mut read: Option<Cart>,
-    mut change: F,
+    change: F,
 ) -> Result<(Cart, T), ApiError>
 where
     S: Store,
     F: FnMut(&mut Cart) -> Result<(bool, T), ApiError>,
 {
-    let expected = if_match(call)?;
-    for _ in 0..MAX_ATTEMPTS {
-        let current = match read.take() {
-            Some(cart) => cart,
-            None => load(&call.env.store, cart_id).await?,
-        };
-        authorize(call, &current)?;
-        if let Some((version, sent)) = &expected
-            && *version != current.version
-        {
-            return Err(version_mismatch(&current, sent));
-        }
-        current.ensure_active().map_err(refusal)?;
-        let mut next = current.clone();
-        let (changed, outcome) = change(&mut next)?;
-        if !changed {
-            return Ok((current, outcome));
-        }
-        next.settle().map_err(refusal)?;
-        next.version = current.version + 1;
-        next.updated_at = rfc3339(call.now());
-        next.expires_at = expiry(call, next.customer_id.as_deref());
-        match call.env.store.transact(vec![put_if_version(&next, Some(current.version))?]).await {
-            Ok(()) => return Ok((next, outcome)),
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
-                if let Some((_, sent)) = &expected {
-                    let now = load(&call.env.store, cart_id).await?;
-                    return Err(version_mismatch(&now, sent));
-                }
+    let expected = &if_match(call)?;
+    // Called between the attempt's read and its write, never across an await.
+    let change = &Mutex::new(change);
+    let store = &call.env.store;
+    plan::run(store, MAX_ATTEMPTS, |_| {
+        // The caller's read serves the first attempt only.
+        let read = read.take();
+        async move {
+            let current = match read {
+                Some(cart) => cart,
+                None => load(store, cart_id).await?,
+            };
+            authorize(call, &current)?;
+            // A lost race under `If-Match` ends here on the next attempt: the version moved.
+            if let Some((version, sent)) = expected
+                && *version != current.version
+            {
+                return Err(version_mismatch(&current, sent));
             }
-            Err(other) => return Err(other.into()),
+            current.ensure_active().map_err(refusal)?;
+            let mut next = current.clone();
+            let (changed, outcome) = (change.lock().unwrap_or_else(PoisonError::into_inner))(&mut next)?;
+            if !changed {
+                return Ok(Step::Done((current, outcome)));
+            }
+            next.settle().map_err(refusal)?;
+            next.version = current.version + 1;
+            next.updated_at = rfc3339(call.now());
+            next.expires_at = expiry(call, next.customer_id.as_deref());
+            let ops = vec![put_if_version(&next, Some(current.version))?];
+            Ok(Step::Write { ops, then: (next, outcome) })
         }
-    }
-    Err(ApiError::Unavailable { retry_after_secs: 1 })
+    })
+    .await
 }

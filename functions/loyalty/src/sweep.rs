@@ -2,8 +2,9 @@
 //! found through the sparse expiry index. Reads and writes do the same lazily.
 
 use omnicanal_domain::customer::loyalty_account_key;
+use omnicanal_domain::plan::{self, Step};
 use omnicanal_pipeline::error::ApiError;
-use omnicanal_store::{AttributeValue, GSI1SK, Query, Store, StoreError};
+use omnicanal_store::{AttributeValue, GSI1SK, Query, Store};
 
 use omnicanal_domain::loyalty::records::{EXPIRY_SHARDS, account_from, change};
 
@@ -40,21 +41,17 @@ pub async fn sweep<S: Store>(store: &S, now: time::OffsetDateTime, limit: usize)
 }
 
 async fn expire_one<S: Store>(store: &S, customer: &str, now: time::OffsetDateTime) -> Result<bool, ApiError> {
-    for _ in 0..8 {
-        let Some(item) = store.get(&loyalty_account_key(customer)).await? else { return Ok(false) };
+    plan::run(store, 8, |_| async move {
+        let Some(item) = store.get(&loyalty_account_key(customer)).await? else { return Ok(Step::Done(false)) };
         let mut account = account_from(item)?;
         let version = account.version;
         let entries = account.expire(now.unix_timestamp());
         if entries.is_empty() {
-            return Ok(false);
+            return Ok(Step::Done(false));
         }
         account.version += 1;
         let (ops, _) = change(customer, &account, Some(version), &entries, vec![], now)?;
-        match store.transact(ops).await {
-            Ok(()) => return Ok(true),
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Unavailable { retry_after_secs: 1 })
+        Ok(Step::Write { ops, then: true })
+    })
+    .await
 }

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use omnicanal_domain::catalog::{self, Product};
 use omnicanal_domain::customer::profile_key;
+use omnicanal_domain::plan::{self, Step};
 use omnicanal_domain::values::Sku;
 use omnicanal_pipeline::error::{ApiError, FieldError};
 use omnicanal_pipeline::http::{Call, json};
@@ -96,8 +97,9 @@ pub(crate) async fn record<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
     }
     let categories = categories_of(call, &body.events).await?;
     let half = half_life(call);
-    for _ in 0..16 {
-        let stored = load(&call.env.store, &customer).await?;
+    let (store, customer, parsed, categories) = (&call.env.store, &customer, &parsed, &categories);
+    let profile = plan::run(store, 16, |_| async move {
+        let stored = load(store, customer).await?;
         let read_version = stored.as_ref().map(|p| p.version);
         let mut profile = stored.unwrap_or_default();
         for (i, (event, at)) in parsed.iter().enumerate() {
@@ -106,23 +108,18 @@ pub(crate) async fn record<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         profile.forget(now, half);
         profile.version = read_version.unwrap_or(0) + 1;
         let mut item: Item = serde_dynamo::to_item(&profile).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let key = profile_key(&customer);
+        let key = profile_key(customer);
         item.insert("pk".into(), omnicanal_store::s(key.pk));
         item.insert("sk".into(), omnicanal_store::s(key.sk));
         let condition = match read_version {
             Some(v) => Condition::version_equals(v),
             None => Condition::NotExists,
         };
-        match call.env.store.transact(vec![WriteOp::Put { item, condition: Some(condition) }]).await {
-            Ok(()) => {
-                let affinity = profile.decayed(now, half);
-                return json::response(StatusCode::OK, &json!({"customer_id": customer, "affinity": affinity}));
-            }
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Unavailable { retry_after_secs: 1 })
+        Ok::<_, ApiError>(Step::Write { ops: vec![WriteOp::Put { item, condition: Some(condition) }], then: profile })
+    })
+    .await?;
+    let affinity = profile.decayed(now, half);
+    json::response(StatusCode::OK, &json!({"customer_id": customer, "affinity": affinity}))
 }
 
 /// Each event's category: its own, or its product's (one batch read for those).

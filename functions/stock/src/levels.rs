@@ -12,12 +12,13 @@ use omnicanal_pipeline::context::is_location_id;
 use omnicanal_pipeline::error::{ApiError, FieldError};
 use omnicanal_pipeline::http::{Call, json};
 use omnicanal_platform::clock::rfc3339;
-use omnicanal_store::{AttributeValue, Condition, Item, Store, StoreError, WriteOp};
+use omnicanal_store::{AttributeValue, Condition, Item, Store, WriteOp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::items::path_sku;
 use crate::locations::path_location;
+use omnicanal_domain::plan::{self, Step};
 use omnicanal_domain::stock::movement::Movement;
 use omnicanal_domain::stock::records::{Level, Location, event_key, level_key, location_key};
 use omnicanal_domain::stock::rules;
@@ -25,7 +26,7 @@ use omnicanal_domain::stock::rules;
 /// The largest count accepted.
 pub(crate) const MAX_COUNT: i64 = 1_000_000_000;
 /// Attempts when concurrent movements keep changing `on_hand`.
-const MAX_ATTEMPTS: usize = 32;
+const MAX_ATTEMPTS: u32 = 32;
 
 /// The stock take or adjustment that sets a level's `on_hand` to `new_on_hand`, if it still
 /// is what we read.
@@ -99,21 +100,16 @@ pub(crate) async fn put<S: Store>(call: &Call<'_, S>) -> Result<http::Response<B
         return Err(ApiError::invalid("on_hand", format!("must be between 0 and {MAX_COUNT}")));
     }
     let now = call.now().unix_timestamp();
-    for _ in 0..MAX_ATTEMPTS {
-        let ctx = read_context(&call.env.store, &sku, &location_id, None).await?;
+    let (store, sku, location_id, on_hand) = (&call.env.store, &sku, &location_id, body.on_hand);
+    let shown = plan::run(store, MAX_ATTEMPTS, |_| async move {
+        let ctx = read_context(store, sku, location_id, None).await?;
         let reorder_point = i64::from(ctx.product.reorder_point);
-        let write =
-            count(ctx.level.as_ref(), body.on_hand).write(sku.as_str(), &location_id, reorder_point, vec![], None);
-        match call.env.store.transact(vec![write]).await {
-            Ok(()) => {
-                let shown = view(sku.as_str(), &location_id, body.on_hand, ctx.level.as_ref(), &ctx.product, now);
-                return json::response(StatusCode::OK, &shown);
-            }
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Unavailable { retry_after_secs: 1 })
+        let write = count(ctx.level.as_ref(), on_hand).write(sku.as_str(), location_id, reorder_point, vec![], None);
+        let shown = view(sku.as_str(), location_id, on_hand, ctx.level.as_ref(), &ctx.product, now);
+        Ok::<_, ApiError>(Step::Write { ops: vec![write], then: shown })
+    })
+    .await?;
+    json::response(StatusCode::OK, &shown)
 }
 
 #[derive(Deserialize, Serialize)]
@@ -168,10 +164,12 @@ pub(crate) async fn adjust<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
     let sku = check(&body)?;
     let fingerprint = hex_digest(&serde_json::to_vec(&body).unwrap_or_default());
     let now = call.now().unix_timestamp();
-    for _ in 0..MAX_ATTEMPTS {
-        let ctx = read_context(&call.env.store, &sku, &body.location_id, Some(&body.event_id)).await?;
+    let (store, sku, body, fingerprint, applied_at) = (&call.env.store, &sku, &body, &fingerprint, rfc3339(call.now()));
+    let applied_at = &applied_at;
+    plan::run(store, MAX_ATTEMPTS, |_| async move {
+        let ctx = read_context(store, sku, &body.location_id, Some(&body.event_id)).await?;
         if let Some(event) = ctx.event {
-            return replay(event, &fingerprint);
+            return Ok(Step::Done(replay(event, fingerprint)?));
         }
         let on_hand = ctx.level.as_ref().map_or(0, |l| l.on_hand) + body.delta;
         if on_hand < 0 {
@@ -180,9 +178,8 @@ pub(crate) async fn adjust<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         let result = view(sku.as_str(), &body.location_id, on_hand, ctx.level.as_ref(), &ctx.product, now);
         let key = event_key(&body.event_id);
         let record = EventRecord { pk: key.pk, sk: key.sk, fingerprint: fingerprint.clone(), result: result.clone() };
-        let marker: Item = serde_dynamo::to_item(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let mut marker = marker;
-        marker.insert("applied_at".into(), AttributeValue::S(rfc3339(call.now())));
+        let mut marker: Item = serde_dynamo::to_item(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
+        marker.insert("applied_at".into(), AttributeValue::S(applied_at.clone()));
         let ops = vec![
             WriteOp::Put { item: marker, condition: Some(Condition::NotExists) },
             count(ctx.level.as_ref(), on_hand).write(
@@ -193,13 +190,9 @@ pub(crate) async fn adjust<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
                 None,
             ),
         ];
-        match call.env.store.transact(ops).await {
-            Ok(()) => return json::response(StatusCode::CREATED, &result),
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Unavailable { retry_after_secs: 1 })
+        Ok(Step::Write { ops, then: json::response(StatusCode::CREATED, &result)? })
+    })
+    .await
 }
 
 fn replay(event: Item, fingerprint: &str) -> Result<http::Response<Bytes>, ApiError> {

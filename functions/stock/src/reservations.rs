@@ -11,13 +11,14 @@ use omnicanal_pipeline::auth::{Caller, Role};
 use omnicanal_pipeline::error::{ApiError, FieldError};
 use omnicanal_pipeline::http::{Call, json};
 use omnicanal_platform::clock::rfc3339;
-use omnicanal_store::{Condition, GSI1PK, GSI1SK, Store, StoreError, Update, WriteOp, s};
+use omnicanal_store::{Condition, GSI1PK, GSI1SK, Store, Update, WriteOp, s};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::availability::{LineBody, check_lines};
 use crate::reads::{Stock, selling_locations};
+use omnicanal_domain::plan::{self, Step};
 use omnicanal_domain::stock::movement::Movement;
 use omnicanal_domain::stock::records::{
     Hold, Reservation, ReservationStatus, ReservedLine, hold_attr, hold_value, reservation_key,
@@ -27,7 +28,7 @@ use omnicanal_domain::stock::rules::{choose_location, sum_lines};
 /// The longest hold a reservation may ask for (7 days).
 pub(crate) const MAX_TTL_SECONDS: i64 = 7 * 24 * 3600;
 /// Rounds of "release expired holds in the way, then try again".
-const MAX_ATTEMPTS: usize = 8;
+const MAX_ATTEMPTS: u32 = 8;
 
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -126,8 +127,11 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
     let wanted = sum_lines(body.lines.iter().map(|l| (l.sku.as_str(), l.qty)));
     let skus: Vec<String> = wanted.keys().cloned().collect();
 
-    for _ in 0..MAX_ATTEMPTS {
-        let locations = selling_locations(store, &channel, None).await?;
+    let (body, wanted, skus, channel, fingerprint, customer_id) =
+        (&body, &wanted, &skus, &channel, &fingerprint, &customer_id);
+    let created_at = &rfc3339(call.now());
+    let response = plan::run(store, MAX_ATTEMPTS, |tried| async move {
+        let locations = selling_locations(store, channel, None).await?;
         let candidates: Vec<String> = locations
             .iter()
             .map(|l| l.location_id.clone())
@@ -136,9 +140,16 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         // The reservation's own record comes in the same batch read: a retry is answered
         // from it, whatever the stock is now.
         let id_key = reservation_key(&body.reservation_id);
-        let (stock, existing) = Stock::read_along(store, &skus, &candidates, Some(&id_key)).await?;
+        let (stock, existing) = Stock::read_along(store, skus, &candidates, Some(&id_key)).await?;
         if let Some(item) = existing {
-            return replay(Reservation::from_item(item)?, &fingerprint, now);
+            return Ok(Step::Done(replay(Reservation::from_item(item)?, fingerprint, now)?));
+        }
+        if tried > 1 {
+            // The last attempt lost a race. Availability counts expired holds back in, but
+            // `free` lacks their units until they are released: release them (the decision
+            // below stays the same, the write's conditions can now hold). Any other lost race
+            // (for the units, for the id) is decided again on this fresh read.
+            release_expired(store, &stock, now).await?;
         }
         if let Some(only) = &body.location_id
             && candidates.is_empty()
@@ -152,12 +163,12 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
             .iter()
             .map(|loc| (loc.clone(), skus.iter().map(|sku| (sku.clone(), stock.available(sku, loc, now))).collect()))
             .collect();
-        let Some(location_id) = choose_location(&offer, &wanted) else {
+        let Some(location_id) = choose_location(&offer, wanted) else {
             // Release what expired in the way; if nothing did, the stock is really short.
             if release_expired(store, &stock, now).await? > 0 {
-                continue;
+                return Ok(Step::Again);
             }
-            return Err(insufficient(&wanted, &offer));
+            return Err(insufficient(wanted, &offer));
         };
         let reservation = Reservation {
             reservation_id: body.reservation_id.clone(),
@@ -169,7 +180,7 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
             customer_id: customer_id.clone(),
             channel: channel.clone(),
             fingerprint: fingerprint.clone(),
-            created_at: rfc3339(call.now()),
+            created_at: created_at.clone(),
         };
         let mut ops = vec![WriteOp::Put { item: reservation.to_item()?, condition: Some(Condition::NotExists) }];
         for line in &reservation.lines {
@@ -180,19 +191,10 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
             // A hold leaves on_hand, so the reorder point plays no part.
             ops.push(movement.write(&line.sku, &location_id, 0, own, None));
         }
-        match store.transact(ops).await {
-            Ok(()) => return respond(StatusCode::CREATED, &reservation, now),
-            // Availability counted expired holds back in, but `free` still lacks their units
-            // until they are released: release them, then look again. Any other lost race
-            // (for the units, for the id) also looks again.
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
-                release_expired(store, &stock, now).await?;
-                continue;
-            }
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Unavailable { retry_after_secs: 1 })
+        Ok(Step::Write { ops, then: respond(StatusCode::CREATED, &reservation, now)? })
+    })
+    .await?;
+    Ok(response)
 }
 
 fn fingerprint(body: &ReserveBody, customer: Option<&str>, channel: &str) -> String {
@@ -267,85 +269,86 @@ pub(crate) async fn finish<S: Store>(
     now: i64,
     mut known: Option<Reservation>,
 ) -> Result<(Finished, Reservation), ApiError> {
-    for _ in 0..MAX_ATTEMPTS {
-        let mut reservation = match known.take() {
-            Some(reservation) => reservation,
-            None => Reservation::from_item(
-                store.get(&reservation_key(id)).await?.ok_or_else(|| ApiError::not_found("no such reservation"))?,
-            )?,
-        };
-        let shown = reservation.status_at(now);
-        if reservation.status == target || (shown == target && target != ReservationStatus::Expired) {
-            return Ok((Finished::Already, reservation));
-        }
-        let allowed = match target {
-            ReservationStatus::Committed => shown == ReservationStatus::Held,
-            ReservationStatus::Released => reservation.status == ReservationStatus::Held,
-            ReservationStatus::Expired => shown == ReservationStatus::Expired,
-            ReservationStatus::Held => false,
-        };
-        if !allowed {
-            let code =
-                if shown == ReservationStatus::Expired { "reservation_expired" } else { "invalid_reservation_state" };
-            return Err(ApiError::conflict(
-                code,
-                format!("the reservation is {shown:?}, it cannot become {target:?}").to_lowercase(),
-            ));
-        }
-        let mut ops = vec![WriteOp::Update {
-            key: reservation_key(id),
-            updates: vec![
-                Update::set(
-                    "status",
-                    serde_dynamo::to_attribute_value(target).map_err(|e| ApiError::Internal(e.to_string()))?,
-                ),
-                Update::remove(GSI1PK),
-                Update::remove(GSI1SK),
-            ],
-            condition: Some(Condition::eq("status", s("held"))),
-        }];
-        let attr = hold_attr(id);
-        if target == ReservationStatus::Committed {
-            let skus: Vec<String> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
-            let stock = Stock::read(store, &skus, std::slice::from_ref(&reservation.location_id)).await?;
-            for line in &reservation.lines {
-                let level = stock.levels.get(&(line.sku.clone(), reservation.location_id.clone()));
-                let product =
-                    stock.products.get(&line.sku).ok_or_else(|| ApiError::Internal("product vanished".into()))?;
-                let sale = Movement::Sell { from: level.map_or(0, |l| l.on_hand), qty: line.qty };
-                let own = vec![Update::remove(attr.clone())];
-                let reorder_point = i64::from(product.reorder_point);
-                ops.push(sale.write(
-                    &line.sku,
-                    &reservation.location_id,
-                    reorder_point,
-                    own,
-                    Some(Condition::has(attr.clone())),
+    plan::run(store, MAX_ATTEMPTS, |_| {
+        // The caller's read serves the first attempt only.
+        let known = known.take();
+        async move {
+            let mut reservation = match known {
+                Some(reservation) => reservation,
+                None => Reservation::from_item(
+                    store.get(&reservation_key(id)).await?.ok_or_else(|| ApiError::not_found("no such reservation"))?,
+                )?,
+            };
+            let shown = reservation.status_at(now);
+            if reservation.status == target || (shown == target && target != ReservationStatus::Expired) {
+                return Ok(Step::Done((Finished::Already, reservation)));
+            }
+            let allowed = match target {
+                ReservationStatus::Committed => shown == ReservationStatus::Held,
+                ReservationStatus::Released => reservation.status == ReservationStatus::Held,
+                ReservationStatus::Expired => shown == ReservationStatus::Expired,
+                ReservationStatus::Held => false,
+            };
+            if !allowed {
+                let code = if shown == ReservationStatus::Expired {
+                    "reservation_expired"
+                } else {
+                    "invalid_reservation_state"
+                };
+                return Err(ApiError::conflict(
+                    code,
+                    format!("the reservation is {shown:?}, it cannot become {target:?}").to_lowercase(),
                 ));
             }
-        } else {
-            for line in &reservation.lines {
-                let own = vec![Update::remove(attr.clone())];
-                let release = Movement::Release { qty: line.qty };
-                ops.push(release.write(
-                    &line.sku,
-                    &reservation.location_id,
-                    0,
-                    own,
-                    Some(Condition::has(attr.clone())),
-                ));
+            let mut ops = vec![WriteOp::Update {
+                key: reservation_key(id),
+                updates: vec![
+                    Update::set(
+                        "status",
+                        serde_dynamo::to_attribute_value(target).map_err(|e| ApiError::Internal(e.to_string()))?,
+                    ),
+                    Update::remove(GSI1PK),
+                    Update::remove(GSI1SK),
+                ],
+                condition: Some(Condition::eq("status", s("held"))),
+            }];
+            let attr = hold_attr(id);
+            if target == ReservationStatus::Committed {
+                let skus: Vec<String> = reservation.lines.iter().map(|l| l.sku.clone()).collect();
+                let stock = Stock::read(store, &skus, std::slice::from_ref(&reservation.location_id)).await?;
+                for line in &reservation.lines {
+                    let level = stock.levels.get(&(line.sku.clone(), reservation.location_id.clone()));
+                    let product =
+                        stock.products.get(&line.sku).ok_or_else(|| ApiError::Internal("product vanished".into()))?;
+                    let sale = Movement::Sell { from: level.map_or(0, |l| l.on_hand), qty: line.qty };
+                    let own = vec![Update::remove(attr.clone())];
+                    let reorder_point = i64::from(product.reorder_point);
+                    ops.push(sale.write(
+                        &line.sku,
+                        &reservation.location_id,
+                        reorder_point,
+                        own,
+                        Some(Condition::has(attr.clone())),
+                    ));
+                }
+            } else {
+                for line in &reservation.lines {
+                    let own = vec![Update::remove(attr.clone())];
+                    let release = Movement::Release { qty: line.qty };
+                    ops.push(release.write(
+                        &line.sku,
+                        &reservation.location_id,
+                        0,
+                        own,
+                        Some(Condition::has(attr.clone())),
+                    ));
+                }
             }
+            reservation.status = target;
+            Ok(Step::Write { ops, then: (Finished::Done, reservation) })
         }
-        match store.transact(ops).await {
-            Ok(()) => {
-                reservation.status = target;
-                return Ok((Finished::Done, reservation));
-            }
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Unavailable { retry_after_secs: 1 })
+    })
+    .await
 }
 
 fn reservation_id<S>(call: &Call<'_, S>) -> Result<String, ApiError> {

@@ -13,5 +13,6 @@ pub mod customer;
 pub mod field;
 pub mod loyalty;
 pub mod offers;
+pub mod plan;
 pub mod stock;
 pub mod values;

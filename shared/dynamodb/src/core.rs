@@ -298,6 +298,10 @@ impl<S: Sender> Store for DynamoStore<S> {
             self.attempts("PutItem", move |_| async move { sender.put_item_returning_old(table, write).await }).await?;
         Ok(live(old, now))
     }
+
+    async fn pause(&self, duration: Duration) {
+        self.sender.sleep(duration).await;
+    }
 }
 
 #[cfg(test)]

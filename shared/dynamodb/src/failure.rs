@@ -1,7 +1,10 @@
 //! DynamoDB's errors, classified once for both adapters: what the port reports, and what is
-//! worth another attempt. Retries use jittered exponential backoff, a bounded number of times.
+//! worth another attempt. Retries wait by the platform's jittered exponential [`Backoff`], a
+//! bounded number of times.
 
 use std::time::Duration;
+
+use omnicanal_platform::backoff::Backoff;
 
 use omnicanal_store::StoreError;
 
@@ -89,17 +92,12 @@ fn cancelled(reasons: &[String], detail: String) -> Failure {
     }
 }
 
-/// The largest wait before attempt `attempt + 1` (`attempt` ≥ 1): [`BASE_BACKOFF`], doubling
-/// per attempt, never above [`MAX_BACKOFF`].
-pub fn ceiling(attempt: u32) -> Duration {
-    BASE_BACKOFF.saturating_mul(1 << attempt.saturating_sub(1).min(10)).min(MAX_BACKOFF)
-}
+/// How long to wait between attempts: from 25 ms, doubling, up to a second.
+pub const BACKOFF: Backoff = Backoff { base: BASE_BACKOFF, cap: MAX_BACKOFF };
 
-/// The wait before attempt `attempt + 1` (`attempt` ≥ 1): "full jitter", a random time up to
-/// the [`ceiling`], so that racing writers spread out.
+/// The wait before attempt `attempt + 1` (`attempt` ≥ 1).
 pub fn backoff(attempt: u32) -> Duration {
-    let random = omnicanal_platform::random::bytes::<4>().map(u32::from_le_bytes).unwrap_or(u32::MAX / 2);
-    ceiling(attempt).mul_f64(f64::from(random) / f64::from(u32::MAX))
+    BACKOFF.wait(attempt)
 }
 
 #[cfg(test)]
@@ -120,22 +118,5 @@ mod tests {
         ));
         assert!(matches!(classify("ThrottlingException", "", &[]), Failure::Retry(Transient::Throttled, _)));
         assert!(matches!(classify("ValidationException", "bad", &[]), Failure::Fail(StoreError::Invalid(_))));
-    }
-
-    #[test]
-    fn the_backoff_ceiling_doubles_from_25_ms_up_to_one_second() {
-        let ms: Vec<u128> = (1..=9).map(|attempt| ceiling(attempt).as_millis()).collect();
-        assert_eq!(ms, [25, 50, 100, 200, 400, 800, 1000, 1000, 1000]);
-        assert_eq!(ceiling(u32::MAX), Duration::from_secs(1), "no overflow, still capped");
-    }
-
-    #[test]
-    fn backoffs_are_jittered_below_their_ceiling() {
-        for attempt in [1, 3, 6, 40] {
-            let waits: Vec<Duration> = (0..200).map(|_| backoff(attempt)).collect();
-            assert!(waits.iter().all(|wait| *wait <= ceiling(attempt)), "attempt {attempt} waited past its ceiling");
-            let distinct: std::collections::HashSet<_> = waits.iter().collect();
-            assert!(distinct.len() > 100, "attempt {attempt}: the waits are spread, not one fixed delay");
-        }
     }
 }

@@ -161,6 +161,13 @@ impl ApiError {
     }
 }
 
+impl From<omnicanal_domain::plan::Contended> for ApiError {
+    /// Every attempt of a read–decide–write lost its race: busy, retry shortly.
+    fn from(_: omnicanal_domain::plan::Contended) -> Self {
+        Self::Unavailable { retry_after_secs: 1 }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {

@@ -291,6 +291,10 @@ impl Store for EmbeddedStore {
             _ => Err(StoreError::unavailable("embedded store: another job's answer to a replace")),
         }
     }
+
+    async fn pause(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
+    }
 }
 
 impl EmbeddedStore {

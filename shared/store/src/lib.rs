@@ -486,6 +486,11 @@ pub trait Store {
     /// ALL_OLD`), answering the item it replaced (`None`: there was none, or it had
     /// expired). The rules of a put in [`Store::transact`] apply.
     async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError>;
+
+    /// Waits `duration` on the host's timer: a read–decide–write that lost a race backs off
+    /// before it reads again (`omnicanal_domain::plan`). The in-memory table answers at once,
+    /// so there it only yields to the other tasks.
+    async fn pause(&self, duration: std::time::Duration);
 }
 
 /// Puts `item`, creating it if absent (`Ok(true)`) or replacing it (`Ok(false)`), in one

@@ -73,4 +73,24 @@ impl Store for MemoryStore {
         tables.apply(changes);
         Ok(old)
     }
+
+    async fn pause(&self, _duration: std::time::Duration) {
+        YieldNow(false).await;
+    }
+}
+
+/// A future that lets the other tasks run once before it is ready.
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
 }
