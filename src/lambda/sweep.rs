@@ -1,6 +1,10 @@
 //! The scheduled sweep on AWS Lambda (an EventBridge schedule in `template.yaml`): releases
 //! expired stock holds and writes off lapsed loyalty points, with the same functions
 //! `omnicanal sweep` and the Workers' cron trigger run.
+// The handler future nests the pipeline, the route and the read-decide-write loop of
+// omnicanal_domain::plan; computing its layout takes more than the default 128 levels of
+// the compiler's query depth.
+#![recursion_limit = "256"]
 
 use omnicanal_hosts::lambda::lambda_runtime::{self, LambdaEvent, service_fn};
 use omnicanal_hosts::lambda::{Error, env_from_process};
