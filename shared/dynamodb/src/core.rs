@@ -17,8 +17,8 @@ use omnicanal_store::{
 
 use crate::RoundTrips;
 use crate::expr::key_item;
-use crate::failure::{Failure, MAX_ATTEMPTS, Transient, backoff, classify};
-use crate::request::{Action, RenderedQuery, RenderedWrite, render_query, render_write};
+use crate::failure::{BACKOFF, Failure, MAX_ATTEMPTS, Transient, classify};
+use crate::request::{RenderedQuery, RenderedWrite, render_query, render_write};
 
 /// DynamoDB's code for a failed condition of a single-item call.
 const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
@@ -161,7 +161,7 @@ impl<S: Sender> DynamoStore<S> {
                     if kind != Transient::Unavailable {
                         token = fresh_token()?;
                     }
-                    self.sender.sleep(backoff(attempt)).await;
+                    self.sender.sleep(BACKOFF.wait(attempt)).await;
                 }
             }
         }
@@ -188,11 +188,11 @@ fn in_key_order(keys: &[Key], found: Vec<Item>, now: i64) -> Vec<Option<Item>> {
     keys.iter().map(|key| by_key.remove(key)).collect()
 }
 
-/// The single write of a batch of one, when it has a single-item call: one item costs half
-/// a transaction's capacity. A lone check has none.
-fn single_write(writes: &[RenderedWrite]) -> Option<&RenderedWrite> {
+/// The single write of a batch of one, with its single-item call, when it has one: one item
+/// costs half a transaction's capacity. A lone check has none.
+fn single_write(writes: &[RenderedWrite]) -> Option<(&'static str, &RenderedWrite)> {
     match writes {
-        [write] if !matches!(write.action, Action::Check { .. }) => Some(write),
+        [write] => write.action.single_item_call().map(|action| (action, write)),
         _ => None,
     }
 }
@@ -228,7 +228,7 @@ impl<S: Sender> Store for DynamoStore<S> {
                 if round >= MAX_ATTEMPTS {
                     return Err(StoreError::Throttled { retry_after_secs: 1 });
                 }
-                self.sender.sleep(backoff(round)).await;
+                self.sender.sleep(BACKOFF.wait(round)).await;
             }
             pending = answer.unprocessed;
         }
@@ -252,13 +252,7 @@ impl<S: Sender> Store for DynamoStore<S> {
         let now = self.now();
         let writes: &[RenderedWrite] = &ops.iter().map(|op| render_write(op, now)).collect::<Vec<_>>();
         let (sender, table) = (&self.sender, self.table.as_str());
-        if let Some(write) = single_write(writes) {
-            let action = match write.action {
-                Action::Put { .. } => "PutItem",
-                Action::Update { .. } => "UpdateItem",
-                Action::Delete { .. } => "DeleteItem",
-                Action::Check { .. } => "ConditionCheck",
-            };
+        if let Some((action, write)) = single_write(writes) {
             return self.attempts(action, move |_| async move { sender.write_item(table, write).await }).await;
         }
         self.attempts("TransactWriteItems", move |token| async move {

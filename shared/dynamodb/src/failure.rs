@@ -10,10 +10,6 @@ use omnicanal_store::StoreError;
 
 /// Attempts per call, the first included.
 pub const MAX_ATTEMPTS: u32 = 6;
-/// The first backoff ceiling; it doubles per attempt up to [`MAX_BACKOFF`].
-pub const BASE_BACKOFF: Duration = Duration::from_millis(25);
-/// The largest backoff ceiling.
-pub const MAX_BACKOFF: Duration = Duration::from_millis(1000);
 
 /// Why a call may succeed if tried again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,12 +89,7 @@ fn cancelled(reasons: &[String], detail: String) -> Failure {
 }
 
 /// How long to wait between attempts: from 25 ms, doubling, up to a second.
-pub const BACKOFF: Backoff = Backoff { base: BASE_BACKOFF, cap: MAX_BACKOFF };
-
-/// The wait before attempt `attempt + 1` (`attempt` ≥ 1).
-pub fn backoff(attempt: u32) -> Duration {
-    BACKOFF.wait(attempt)
-}
+pub const BACKOFF: Backoff = Backoff { base: Duration::from_millis(25), cap: Duration::from_secs(1) };
 
 #[cfg(test)]
 mod tests {

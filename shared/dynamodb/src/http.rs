@@ -102,11 +102,6 @@ impl<T: Transport> HttpStore<T> {
         let answer = self.attempts(action, move |_| async move { sender.post(action, body).await }).await?;
         serde_json::from_slice(&answer).map_err(|e| StoreError::because(format!("{action} answer"), e))
     }
-
-    /// Waits through the transport.
-    pub async fn sleep(&self, duration: Duration) {
-        self.sender().transport.sleep(duration).await;
-    }
 }
 
 impl<T: Transport> HttpSender<T> {

@@ -31,6 +31,19 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The API action that writes this alone, in one item's call (half a transaction's
+    /// capacity); a lone check has none and must go through `TransactWriteItems`.
+    pub fn single_item_call(&self) -> Option<&'static str> {
+        match self {
+            Self::Put { .. } => Some("PutItem"),
+            Self::Update { .. } => Some("UpdateItem"),
+            Self::Delete { .. } => Some("DeleteItem"),
+            Self::Check { .. } => None,
+        }
+    }
+}
+
 /// One rendered write: the action, its condition and the placeholders both use.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RenderedWrite {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use omnicanal_store::{EXPIRES_AT, GSI1_NAME, GSI1PK, GSI1SK, PK, SK};
+use omnicanal_store::{EXPIRES_AT, GSI1_NAME, GSI1PK, GSI1SK, PK, SK, Store as _};
 
 /// The key attributes (all strings): table hash and range, GSI hash and range.
 pub const KEY_ATTRIBUTES: [&str; 4] = [PK, SK, GSI1PK, GSI1SK];
@@ -68,7 +68,7 @@ pub async fn ensure_table<T: super::http::Transport>(
         if status == "ACTIVE" && gsi_active {
             break;
         }
-        store.sleep(std::time::Duration::from_millis(500)).await;
+        store.pause(std::time::Duration::from_millis(500)).await;
     }
     let ttl = store.call_json("DescribeTimeToLive", &describe).await?;
     let ttl_status = ttl["TimeToLiveDescription"]["TimeToLiveStatus"].as_str().unwrap_or_default();

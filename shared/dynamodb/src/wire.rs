@@ -56,12 +56,7 @@ fn action_fields(table: &str, write: &RenderedWrite) -> Map<String, Value> {
 /// A single write as its own call: the API action name and body. A lone check has no
 /// single-item action and goes through [`transact_write_items`].
 pub fn single_write(table: &str, write: &RenderedWrite) -> Option<(&'static str, Value)> {
-    let action = match write.action {
-        Action::Put { .. } => "PutItem",
-        Action::Update { .. } => "UpdateItem",
-        Action::Delete { .. } => "DeleteItem",
-        Action::Check { .. } => return None,
-    };
+    let action = write.action.single_item_call()?;
     Some((action, Value::Object(action_fields(table, write))))
 }
 
