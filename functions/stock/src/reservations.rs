@@ -144,13 +144,11 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         if let Some(item) = existing {
             return Ok(Step::Done(replay(Reservation::from_item(item)?, fingerprint, now)?));
         }
-        if tried > 1 {
-            // The last attempt lost a race. Availability counts expired holds back in, but
-            // `free` lacks their units until they are released: release them (the decision
-            // below stays the same, the write's conditions can now hold). Any other lost race
-            // (for the units, for the id) is decided again on this fresh read.
-            release_expired(store, &stock, now).await?;
-        }
+        // The last attempt lost a race. Availability counts expired holds back in, but `free`
+        // lacks their units until they are released: release them (the decision below stays
+        // the same, the write's conditions can now hold). Any other lost race (for the units,
+        // for the id) is decided again on this fresh read.
+        let released = if tried > 1 { Some(release_expired(store, &stock, now).await?) } else { None };
         if let Some(only) = &body.location_id
             && candidates.is_empty()
         {
@@ -164,8 +162,13 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
             .map(|loc| (loc.clone(), skus.iter().map(|sku| (sku.clone(), stock.available(sku, loc, now))).collect()))
             .collect();
         let Some(location_id) = choose_location(&offer, wanted) else {
-            // Release what expired in the way; if nothing did, the stock is really short.
-            if release_expired(store, &stock, now).await? > 0 {
+            // Release what expired in the way (once per read); if nothing did, the stock is
+            // really short.
+            let released = match released {
+                Some(released) => released,
+                None => release_expired(store, &stock, now).await?,
+            };
+            if released > 0 {
                 return Ok(Step::Again);
             }
             return Err(insufficient(wanted, &offer));
