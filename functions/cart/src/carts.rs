@@ -22,7 +22,7 @@ use omnicanal_domain::cart::record::{self, pointer_key};
 struct CreateBody {}
 
 fn new_id() -> Result<String, ApiError> {
-    omnicanal_platform::random::token().map_err(|e| ApiError::Internal(format!("random source: {e}")))
+    omnicanal_platform::random::token().map_err(|e| ApiError::internal_because("random source", e))
 }
 
 /// Creates an anonymous cart (`201`), or with a customer token returns the customer's

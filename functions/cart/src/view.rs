@@ -68,7 +68,8 @@ pub(crate) fn respond(
     cart: &Cart,
     extra: Option<Map<String, Value>>,
 ) -> Result<http::Response<Bytes>, ApiError> {
-    let mut body = serde_json::to_value(CartView::of(cart)).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut body =
+        serde_json::to_value(CartView::of(cart)).map_err(|e| ApiError::internal_because("record mapping", e))?;
     if let (Value::Object(members), Some(extra)) = (&mut body, extra) {
         members.extend(extra);
     }

@@ -2,14 +2,16 @@
 
 use bytes::Bytes;
 use http::StatusCode;
+use omnicanal_domain::loyalty::account::Account;
 use omnicanal_pipeline::auth::Role;
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::{Call, json};
 use omnicanal_platform::clock::rfc3339;
-use omnicanal_store::{Query, Store};
+use omnicanal_store::{Item, Query, Store};
 use serde_json::json;
 
-use crate::ledger::{Decision, run};
+use crate::ledger::run;
+use omnicanal_domain::loyalty::change::{AccountChange, Decision};
 use omnicanal_domain::loyalty::records::{StoredEntry, ledger_pk};
 
 /// How far ahead `expiring` looks.
@@ -26,23 +28,28 @@ pub(crate) async fn me<S: Store>(call: &Call<'_, S>) -> Result<http::Response<By
     let customer = call.require(&[Role::Customer])?.sub.clone();
     let now = call.now().unix_timestamp();
     let rules = &call.env.config.loyalty;
-    let answer = run(call, &customer, &[], |account, _| {
-        let entries = account.expire(now);
-        let answer = json!({
-            "balance": account.balance,
-            "tier": account.tier_at(rules, now),
-            "lifetime_points": account.lifetime_points,
-            "expiring": account.expiring(now, EXPIRING_DAYS).into_iter()
-                .map(|(at, points)| json!({"points": points, "expires_at": time_of(at)})).collect::<Vec<_>>(),
-            "channels_this_period": account.channels_in(now),
-        });
-        if entries.is_empty() {
-            Ok(Decision::Answer(answer))
-        } else {
-            Ok(Decision::Write { entries, markers: vec![], answer })
-        }
-    })
-    .await?;
+    let view = AccountChange {
+        customer_id: customer,
+        markers: vec![],
+        now: call.now(),
+        decide: |account: &mut Account, _: &[Option<&Item>]| -> Result<_, ApiError> {
+            let entries = account.expire(now);
+            let answer = json!({
+                "balance": account.balance,
+                "tier": account.tier_at(rules, now),
+                "lifetime_points": account.lifetime_points,
+                "expiring": account.expiring(now, EXPIRING_DAYS).into_iter()
+                    .map(|(at, points)| json!({"points": points, "expires_at": time_of(at)})).collect::<Vec<_>>(),
+                "channels_this_period": account.channels_in(now),
+            });
+            if entries.is_empty() {
+                Ok(Decision::Answer(answer))
+            } else {
+                Ok(Decision::Write { entries, markers: vec![], answer })
+            }
+        },
+    };
+    let answer = run(&call.env.store, &view).await?;
     json::response(StatusCode::OK, &answer)
 }
 
@@ -57,7 +64,7 @@ pub(crate) async fn transactions<S: Store>(call: &Call<'_, S>) -> Result<http::R
     let transactions: Vec<StoredEntry> = page
         .items
         .into_iter()
-        .map(|item| serde_dynamo::from_item(item).map_err(|e| ApiError::Internal(format!("corrupt entry: {e}"))))
+        .map(|item| serde_dynamo::from_item(item).map_err(|e| ApiError::internal_because("corrupt entry", e)))
         .collect::<Result<_, _>>()?;
     let next = page.cursor.map(|c| c.as_str().to_owned());
     json::response(StatusCode::OK, &json!({"transactions": transactions, "next_cursor": next}))

@@ -1,12 +1,13 @@
 //! The scheduled expiry: writes off lapsed lots of every account whose earliest lot is due,
 //! found through the sparse expiry index. Reads and writes do the same lazily.
 
-use omnicanal_domain::customer::loyalty_account_key;
-use omnicanal_domain::plan::{self, Step};
+use omnicanal_domain::loyalty::account::Account;
+use omnicanal_domain::loyalty::change::{AccountChange, Decision};
+use omnicanal_domain::loyalty::records::EXPIRY_SHARDS;
 use omnicanal_pipeline::error::ApiError;
-use omnicanal_store::{AttributeValue, GSI1SK, Query, Store};
+use omnicanal_store::{AttributeValue, GSI1SK, Item, Query, Store};
 
-use omnicanal_domain::loyalty::records::{EXPIRY_SHARDS, account_from, change};
+use crate::ledger::run;
 
 /// Expires the lapsed lots of up to `limit` due accounts at `now`; returns how many accounts
 /// it wrote.
@@ -41,17 +42,19 @@ pub async fn sweep<S: Store>(store: &S, now: time::OffsetDateTime, limit: usize)
 }
 
 async fn expire_one<S: Store>(store: &S, customer: &str, now: time::OffsetDateTime) -> Result<bool, ApiError> {
-    plan::run(store, 8, |_| async move {
-        let Some(item) = store.get(&loyalty_account_key(customer)).await? else { return Ok(Step::Done(false)) };
-        let mut account = account_from(item)?;
-        let version = account.version;
-        let entries = account.expire(now.unix_timestamp());
-        if entries.is_empty() {
-            return Ok(Step::Done(false));
-        }
-        account.version += 1;
-        let (ops, _) = change(customer, &account, Some(version), &entries, vec![], now)?;
-        Ok(Step::Write { ops, then: true })
-    })
-    .await
+    let secs = now.unix_timestamp();
+    let lapse = AccountChange {
+        customer_id: customer.to_owned(),
+        markers: vec![],
+        now,
+        decide: |account: &mut Account, _: &[Option<&Item>]| -> Result<_, ApiError> {
+            let entries = account.expire(secs);
+            Ok(if entries.is_empty() {
+                Decision::Answer(false)
+            } else {
+                Decision::Write { entries, markers: vec![], answer: true }
+            })
+        },
+    };
+    run(store, &lapse).await
 }

@@ -107,7 +107,8 @@ pub(crate) async fn record<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         }
         profile.forget(now, half);
         profile.version = read_version.unwrap_or(0) + 1;
-        let mut item: Item = serde_dynamo::to_item(&profile).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut item: Item =
+            serde_dynamo::to_item(&profile).map_err(|e| ApiError::internal_because("record mapping", e))?;
         let key = profile_key(customer);
         item.insert("pk".into(), omnicanal_store::s(key.pk));
         item.insert("sk".into(), omnicanal_store::s(key.sk));

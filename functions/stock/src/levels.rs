@@ -178,7 +178,8 @@ pub(crate) async fn adjust<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         let result = view(sku.as_str(), &body.location_id, on_hand, ctx.level.as_ref(), &ctx.product, now);
         let key = event_key(&body.event_id);
         let record = EventRecord { pk: key.pk, sk: key.sk, fingerprint: fingerprint.clone(), result: result.clone() };
-        let mut marker: Item = serde_dynamo::to_item(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut marker: Item =
+            serde_dynamo::to_item(&record).map_err(|e| ApiError::internal_because("record mapping", e))?;
         marker.insert("applied_at".into(), AttributeValue::S(applied_at.clone()));
         let ops = vec![
             WriteOp::Put { item: marker, condition: Some(Condition::NotExists) },
@@ -197,7 +198,7 @@ pub(crate) async fn adjust<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
 
 fn replay(event: Item, fingerprint: &str) -> Result<http::Response<Bytes>, ApiError> {
     let record: EventRecord =
-        serde_dynamo::from_item(event).map_err(|e| ApiError::Internal(format!("corrupt event record: {e}")))?;
+        serde_dynamo::from_item(event).map_err(|e| ApiError::internal_because("corrupt event record", e))?;
     if record.fingerprint != fingerprint {
         return Err(ApiError::conflict("event_id_reused", "this event_id was applied to another movement"));
     }

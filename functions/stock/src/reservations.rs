@@ -308,7 +308,8 @@ pub(crate) async fn finish<S: Store>(
                 updates: vec![
                     Update::set(
                         "status",
-                        serde_dynamo::to_attribute_value(target).map_err(|e| ApiError::Internal(e.to_string()))?,
+                        serde_dynamo::to_attribute_value(target)
+                            .map_err(|e| ApiError::internal_because("record mapping", e))?,
                     ),
                     Update::remove(GSI1PK),
                     Update::remove(GSI1SK),
@@ -322,7 +323,7 @@ pub(crate) async fn finish<S: Store>(
                 for line in &reservation.lines {
                     let level = stock.levels.get(&(line.sku.clone(), reservation.location_id.clone()));
                     let product =
-                        stock.products.get(&line.sku).ok_or_else(|| ApiError::Internal("product vanished".into()))?;
+                        stock.products.get(&line.sku).ok_or_else(|| ApiError::internal("product vanished"))?;
                     let sale = Movement::Sell { from: level.map_or(0, |l| l.on_hand), qty: line.qty };
                     let own = vec![Update::remove(attr.clone())];
                     let reorder_point = i64::from(product.reorder_point);

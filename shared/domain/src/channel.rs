@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The longest location id accepted (in `store:<location_id>` and in paths).
-pub const MAX_LOCATION_ID_LEN: usize = 64;
+pub const MAX_LOCATION_ID_LEN: usize = crate::ids::LocationId::MAX_LEN;
 
 /// The channel a request comes through.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -66,8 +66,7 @@ impl<'de> Deserialize<'de> for Channel {
 
 /// Whether `text` is a valid location id: 1–64 of `A-Z a-z 0-9 _ -`.
 pub fn is_location_id(text: &str) -> bool {
-    (1..=MAX_LOCATION_ID_LEN).contains(&text.len())
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    crate::ids::LocationId::parse(text).is_ok()
 }
 
 #[cfg(test)]

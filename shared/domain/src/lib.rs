@@ -1,6 +1,6 @@
 //! The domains: cart, stock, offers and loyalty, each as records (how it lives in the single
 //! table, with its keys and costs) and pure rules (plain functions over plain data, the time
-//! passed in). The values every domain shares ([`values`], [`channel`], [`field`]) and the
+//! passed in). The values every domain shares ([`values`], [`ids`], [`channel`], [`field`]) and the
 //! per-customer items several read ([`catalog`], [`customer`]) live beside them.
 //!
 //! This layer uses only the store port and the platform: no HTTP, no host. Function crates
@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod channel;
 pub mod customer;
 pub mod field;
+pub mod ids;
 pub mod loyalty;
 pub mod offers;
 pub mod plan;

@@ -116,7 +116,7 @@ where
         Ok(env) => env,
         Err(problem) => {
             worker::console_error!("omnicanal configuration: {problem}");
-            let response = problem_response(&ApiError::Internal(problem), &request_id);
+            let response = problem_response(&ApiError::internal(problem), &request_id);
             return Ok(response.map(Full::new));
         }
     };

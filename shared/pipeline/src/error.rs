@@ -12,9 +12,10 @@ use omnicanal_store::StoreError;
 /// [`ApiError::Conflict`] and [`ApiError::PreconditionFailed`] with their own `code`.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// The body is not JSON at all (400 `malformed_json`).
-    #[error("the request body is not valid JSON: {0}")]
-    MalformedJson(String),
+    /// The body is not JSON at all (400 `malformed_json`): the parser's error, or none when
+    /// there was no body.
+    #[error("the request body is not valid JSON: {}", .0.as_ref().map_or_else(|| "the request needs a JSON body".to_owned(), ToString::to_string))]
+    MalformedJson(#[source] Option<serde_json::Error>),
     /// The JSON does not have the expected shape: unknown fields, wrong types, missing
     /// fields, numbers out of range for their type (400 `invalid_request`).
     #[error("the request body does not match the expected shape")]
@@ -93,12 +94,29 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: u32,
     },
-    /// Anything else (500). The detail is logged, never sent.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Anything else (500): what failed, and why when another error says so. Logged with
+    /// its sources, never sent.
+    #[error("internal error: {what}")]
+    Internal {
+        /// What failed.
+        what: String,
+        /// The error behind it.
+        #[source]
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 impl ApiError {
+    /// A 500 for a failure no other error describes.
+    pub fn internal(what: impl Into<String>) -> Self {
+        Self::Internal { what: what.into(), cause: None }
+    }
+
+    /// A 500 caused by `cause`, kept as its source.
+    pub fn internal_because(what: impl Into<String>, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal { what: what.into(), cause: Some(Box::new(cause)) }
+    }
+
     /// A 422 with one field error.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
@@ -134,7 +152,7 @@ impl ApiError {
             Self::Conflict { .. } | Self::IdempotencyInProgress => S::CONFLICT,
             Self::PreconditionFailed { .. } => S::PRECONDITION_FAILED,
             Self::Unavailable { .. } => S::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => S::INTERNAL_SERVER_ERROR,
+            Self::Internal { .. } => S::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -156,7 +174,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyInProgress => "idempotency_in_progress",
             Self::Unavailable { .. } => "service_unavailable",
-            Self::Internal(_) => "internal_error",
+            Self::Internal { .. } => "internal_error",
         }
     }
 }
@@ -184,7 +202,9 @@ impl From<StoreError> for ApiError {
             },
             // A condition the handler did not expect to fail, or a request that breaks the
             // table's rules: both are our bugs, never the client's.
-            other @ (StoreError::ConditionFailed { .. } | StoreError::Invalid(_)) => Self::Internal(other.to_string()),
+            other @ (StoreError::ConditionFailed { .. } | StoreError::Invalid(_)) => {
+                Self::internal_because("the table refused a write", other)
+            }
         }
     }
 }

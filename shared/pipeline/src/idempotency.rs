@@ -124,8 +124,7 @@ pub async fn begin<S: Store>(
 ) -> Result<Begin, ApiError> {
     let now = clock.epoch_secs();
     let record = record_key(scope, key);
-    let lock_id =
-        omnicanal_platform::random::token().map_err(|e| ApiError::Internal(format!("no random source: {e}")))?;
+    let lock_id = omnicanal_platform::random::token().map_err(|e| ApiError::internal_because("no random source", e))?;
     // The claim is an update, not a put, so that a refusal answers the record it ran into:
     // a replay costs this one call. It clears what an expired record may still hold.
     let claim = vec![
@@ -201,7 +200,7 @@ fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
 }
 
 fn replay(item: &Item) -> Result<http::Response<Bytes>, ApiError> {
-    let corrupt = || ApiError::Internal("idempotency record is incomplete".to_owned());
+    let corrupt = || ApiError::internal("idempotency record is incomplete");
     let status = match item.get("status") {
         Some(AttributeValue::N(n)) => n.parse::<u16>().ok().and_then(|n| http::StatusCode::from_u16(n).ok()),
         _ => None,

@@ -12,3 +12,4 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod problem;
+pub mod refusal;

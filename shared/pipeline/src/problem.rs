@@ -19,8 +19,8 @@ pub fn problem_response(err: &ApiError, request_id: &str) -> http::Response<Byte
     let status = err.status();
     let code = err.code();
     let detail = match err {
-        ApiError::Internal(detail) => {
-            tracing::error!(error = %detail, "internal error");
+        ApiError::Internal { .. } => {
+            tracing::error!(error = %crate::error::chain(err), "internal error");
             "Something went wrong on our side; the request id identifies it in our logs.".to_owned()
         }
         other => other.to_string(),
@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn internal_errors_hide_their_detail() {
-        let response = problem_response(&ApiError::Internal("db password wrong".into()), "r");
+        let response = problem_response(&ApiError::internal("db password wrong"), "r");
         assert_eq!(response.status(), 500);
         assert!(!String::from_utf8_lossy(response.body()).contains("password"));
     }

@@ -84,7 +84,7 @@ pub fn month(at: i64) -> String {
 pub const YEAR: i64 = 365 * DAY;
 
 /// Why a change is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LoyaltyError {
     /// A redemption larger than the balance.
     #[error("the balance is {balance} points")]
@@ -92,6 +92,15 @@ pub enum LoyaltyError {
         /// The balance.
         balance: i64,
     },
+    /// The order already earned, for another customer.
+    #[error("this order earned points for another customer")]
+    OrderOfAnotherCustomer,
+    /// The order never earned, so there is nothing to take back.
+    #[error("no points were earned for this order")]
+    NothingEarned,
+    /// A stored item could not be read or written.
+    #[error(transparent)]
+    Record(#[from] omnicanal_store::StoreError),
 }
 
 /// What an earning is worth, and why.

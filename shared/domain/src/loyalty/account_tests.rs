@@ -107,6 +107,7 @@ proptest! {
                             ledger.push(entry);
                         }
                         Err(LoyaltyError::InsufficientPoints { balance }) => prop_assert!(points > balance),
+                        Err(other) => prop_assert!(false, "redeem refused for another reason: {other}"),
                     }
                 }
                 Op::Reverse(k) => {

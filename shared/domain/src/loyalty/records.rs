@@ -77,6 +77,7 @@ pub struct StoredEntry {
 }
 
 /// A marker: put only if absent, holding the answer a repeat gets.
+#[derive(Clone, Debug)]
 pub struct Marker {
     /// Its key.
     pub key: Key,

@@ -13,7 +13,7 @@ use crate::error::{ApiError, FieldError};
 /// missing field, number out of range for its type).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::MalformedJson("the request needs a JSON body".to_owned()));
+        return Err(ApiError::MalformedJson(None));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
@@ -22,14 +22,14 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         classify(inner, path)
     })?;
     // Trailing bytes after the value are a malformed body, not something to ignore.
-    deserializer.end().map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    deserializer.end().map_err(|e| ApiError::MalformedJson(Some(e)))?;
     Ok(value)
 }
 
 fn classify(err: serde_json::Error, path: String) -> ApiError {
     use serde_json::error::Category;
     match err.classify() {
-        Category::Syntax | Category::Eof | Category::Io => ApiError::MalformedJson(err.to_string()),
+        Category::Syntax | Category::Eof | Category::Io => ApiError::MalformedJson(Some(err)),
         Category::Data => {
             // serde_json appends " at line L column C": useful for syntax, noise for fields.
             let message = err.to_string();
@@ -42,7 +42,7 @@ fn classify(err: serde_json::Error, path: String) -> ApiError {
 
 /// A JSON answer with `status`.
 pub fn response<T: Serialize>(status: http::StatusCode, value: &T) -> Result<http::Response<Bytes>, ApiError> {
-    let bytes = serde_json::to_vec(value).map_err(|e| ApiError::Internal(format!("serializing answer: {e}")))?;
+    let bytes = serde_json::to_vec(value).map_err(|e| ApiError::internal_because("serializing the answer", e))?;
     let mut response = http::Response::new(Bytes::from(bytes));
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

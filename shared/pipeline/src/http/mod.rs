@@ -70,7 +70,7 @@ pub struct Call<'e, S> {
 impl<S> Call<'_, S> {
     /// Path parameter `name` (routes guarantee it is present).
     pub fn param(&self, name: &str) -> Result<&str, ApiError> {
-        self.params.get(name).ok_or_else(|| ApiError::Internal(format!("route has no parameter {name}")))
+        self.params.get(name).ok_or_else(|| ApiError::internal(format!("route has no parameter {name}")))
     }
 
     /// Every value of query parameter `name`.

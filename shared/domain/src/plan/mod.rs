@@ -6,6 +6,16 @@
 //! another writer got there first (a condition failed, or the table reported a conflict) it
 //! backs off, jittered, and starts again from a fresh read, a bounded number of times. The
 //! table's conditions decide, never the read: a stale read can only cost another attempt.
+//!
+//! A domain hands its changes out as [`Plan`] values (keys to read, a decision over what was
+//! read); [`execute`] runs one, and [`Plan::join`] makes several domains' plans one
+//! transaction.
+
+mod reads;
+mod value;
+
+pub use reads::Reads;
+pub use value::{Joined, Plan, execute};
 
 use omnicanal_platform::backoff::Backoff;
 use omnicanal_store::{Store, StoreError, WriteOp};

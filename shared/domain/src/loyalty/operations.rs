@@ -1,0 +1,141 @@
+//! The changes callers ask of an account, each an [`AccountChange`] plan made once per order
+//! by its marker: earn points for an order, spend (redeem) points for one, take back what an
+//! order earned. A repeat answers exactly what the first call answered, kept in the marker.
+
+use omnicanal_store::{AttributeValue, Item, Key};
+use serde_json::{Map, Value, json};
+
+use crate::loyalty::account::{Account, Entry, LoyaltyError};
+use crate::loyalty::change::{AccountChange, Decision};
+use crate::loyalty::records::{Marker, answer_attr, earn_key, marker_answer, redeem_key, reverse_key};
+use crate::loyalty::rules::LoyaltyRules;
+
+/// What a change answers: the API's answer, and whether this call made the change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Changed {
+    /// `false` when a repeat was answered from the marker.
+    pub first: bool,
+    /// The answer (as the first call gave it).
+    pub answer: Value,
+}
+
+/// The decision a change's plan carries.
+pub trait Decide: Fn(&mut Account, &[Option<&Item>]) -> Result<Decision<Changed>, LoyaltyError> {}
+impl<F: Fn(&mut Account, &[Option<&Item>]) -> Result<Decision<Changed>, LoyaltyError>> Decide for F {}
+
+/// What one change does to the account: its ledger entry, the answer, and what the marker
+/// keeps besides the answer.
+type Applied = (Entry, Value, Map<String, Value>);
+
+/// A change made once per `marker_key`: a repeat answers the marker's answer (refused when
+/// `owner` is given and the marker names another customer); otherwise lapsed lots expire
+/// first, `apply` changes the account, and the marker keeps its answer.
+fn once<'a>(
+    customer_id: &'a str,
+    marker_key: Key,
+    owner: Option<&'a str>,
+    now: time::OffsetDateTime,
+    apply: impl Fn(&mut Account, i64) -> Result<Applied, LoyaltyError> + 'a,
+) -> AccountChange<impl Decide + 'a> {
+    let at_now = now.unix_timestamp();
+    AccountChange {
+        customer_id: customer_id.to_owned(),
+        markers: vec![marker_key.clone()],
+        now,
+        decide: move |account: &mut Account, found: &[Option<&Item>]| {
+            if let Some(marker) = found.first().copied().flatten() {
+                if let Some(owner) = owner
+                    && !matches!(marker.get("customer_id"), Some(AttributeValue::S(c)) if c == owner)
+                {
+                    return Err(LoyaltyError::OrderOfAnotherCustomer);
+                }
+                let answer = marker_answer(marker).unwrap_or(Value::Null);
+                return Ok(Decision::Answer(Changed { first: false, answer }));
+            }
+            let mut entries = account.expire(at_now);
+            let (entry, answer, mut body) = apply(account, at_now)?;
+            entries.push(entry);
+            body.insert("answer".into(), answer_attr(&answer));
+            let marker = Marker { key: marker_key.clone(), body: Value::Object(body) };
+            Ok(Decision::Write { entries, markers: vec![marker], answer: Changed { first: true, answer } })
+        },
+    }
+}
+
+/// What an order to earn points says.
+#[derive(Clone, Copy, Debug)]
+pub struct Purchase<'a> {
+    /// The buyer.
+    pub customer_id: &'a str,
+    /// The order.
+    pub order_id: &'a str,
+    /// What it cost, in minor units.
+    pub amount_minor: i64,
+    /// The channel it was bought through.
+    pub channel: &'a str,
+    /// When it was bought (epoch seconds).
+    pub at: i64,
+}
+
+/// Earns points for `purchase` under `rules`: `{points, balance, tier}`. The marker is the
+/// order's, so an order earns once whoever asks; an order that earned for another customer is
+/// refused.
+pub fn earn<'a>(
+    rules: &'a LoyaltyRules,
+    purchase: Purchase<'a>,
+    now: time::OffsetDateTime,
+) -> AccountChange<impl Decide + 'a> {
+    let key = earn_key(purchase.order_id);
+    once(purchase.customer_id, key, Some(purchase.customer_id), now, move |account, at_now| {
+        let (earning, entry) =
+            account.earn(rules, purchase.order_id, purchase.amount_minor, purchase.channel, purchase.at);
+        let answer =
+            json!({"points": earning.points, "balance": account.balance, "tier": account.tier_at(rules, at_now)});
+        let mut kept = Map::new();
+        kept.insert("customer_id".into(), json!(purchase.customer_id));
+        kept.insert("points".into(), json!(earning.points));
+        Ok((entry, answer, kept))
+    })
+}
+
+/// Spends `points` of `customer_id`'s balance for `order_id`, oldest lots first, never below
+/// zero: `{points, balance, order_id}`.
+pub fn spend<'a>(
+    customer_id: &'a str,
+    points: i64,
+    order_id: &'a str,
+    now: time::OffsetDateTime,
+) -> AccountChange<impl Decide + 'a> {
+    once(customer_id, redeem_key(customer_id, order_id), None, now, move |account, _| {
+        let entry = account.redeem(points, order_id)?;
+        Ok((entry, json!({"points": points, "balance": account.balance, "order_id": order_id}), Map::new()))
+    })
+}
+
+/// Takes back the `points` `order_id` earned for `customer_id` (see [`earned`]), even into a
+/// negative balance: `{points, balance, tier}` with `points` negative.
+pub fn reverse<'a>(
+    rules: &'a LoyaltyRules,
+    customer_id: &'a str,
+    points: i64,
+    order_id: &'a str,
+    now: time::OffsetDateTime,
+) -> AccountChange<impl Decide + 'a> {
+    once(customer_id, reverse_key(order_id), None, now, move |account, at_now| {
+        let entry = account.reverse(points, order_id);
+        let answer = json!({"points": -points, "balance": account.balance, "tier": account.tier_at(rules, at_now)});
+        Ok((entry, answer, Map::new()))
+    })
+}
+
+/// Who an order's earning marker says earned, and how many points: what a reversal takes back.
+pub fn earned(marker: &Item) -> Result<(String, i64), LoyaltyError> {
+    let Some(AttributeValue::S(customer)) = marker.get("customer_id") else {
+        return Err(omnicanal_store::StoreError::Invalid("earning marker without customer".into()).into());
+    };
+    Ok((customer.clone(), crate::loyalty::records::number(marker, "points")))
+}
+
+#[cfg(test)]
+#[path = "operations_tests.rs"]
+mod tests;

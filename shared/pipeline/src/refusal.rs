@@ -1,0 +1,35 @@
+//! How each domain's refusals answer: the one place a domain error becomes an [`ApiError`]
+//! (which [`crate::problem`] then renders). A domain names what went wrong; the status and
+//! the stable `code` are decided here.
+
+use omnicanal_domain::loyalty::account::LoyaltyError;
+use omnicanal_domain::offers::redemption::RedeemError;
+use serde_json::{Map, json};
+
+use crate::error::ApiError;
+
+impl From<RedeemError> for ApiError {
+    fn from(err: RedeemError) -> Self {
+        match err {
+            RedeemError::NoSuchOffer => Self::not_found("no such offer"),
+            RedeemError::NotActive => Self::conflict("offer_not_active", err.to_string()),
+            RedeemError::LimitReached { .. } => Self::conflict("offer_limit_reached", err.to_string()),
+            RedeemError::Record(store) => store.into(),
+        }
+    }
+}
+
+impl From<LoyaltyError> for ApiError {
+    fn from(err: LoyaltyError) -> Self {
+        match err {
+            LoyaltyError::InsufficientPoints { balance } => {
+                let mut extra = Map::new();
+                extra.insert("balance".into(), json!(balance));
+                Self::Conflict { code: "insufficient_points", detail: err.to_string(), extra }
+            }
+            LoyaltyError::OrderOfAnotherCustomer => Self::conflict("order_conflict", err.to_string()),
+            LoyaltyError::NothingEarned => Self::not_found(err.to_string()),
+            LoyaltyError::Record(store) => store.into(),
+        }
+    }
+}
