@@ -4,15 +4,18 @@
 
 use bytes::Bytes;
 use http::StatusCode;
+use omnicanal_domain::ids::Quantity;
+use omnicanal_domain::stock::reserve::WantedLine;
 use omnicanal_domain::values::Sku;
 use omnicanal_pipeline::error::{ApiError, FieldError};
 use omnicanal_pipeline::http::{Call, json};
 use omnicanal_store::Store;
 use serde::{Deserialize, Serialize};
 
-use crate::reads::{Stock, selling_locations};
+use crate::reads::{require_products, selling_locations, stock};
 use omnicanal_domain::stock::records::Location;
 use omnicanal_domain::stock::rules::sum_lines;
+use omnicanal_domain::stock::view::StockView;
 
 /// At most this many SKUs per availability call or check.
 pub(crate) const MAX_SKUS: usize = 50;
@@ -34,7 +37,7 @@ struct ItemAvailability {
 
 /// The availability of one SKU over `locations`. `low_stock`: in stock, but no more than the
 /// product's reorder point available.
-fn item(stock: &Stock, sku: &str, locations: &[Location], now: i64) -> ItemAvailability {
+fn item(stock: &StockView, sku: &str, locations: &[Location], now: i64) -> ItemAvailability {
     let per_location: Vec<LocationAvailability> = locations
         .iter()
         .map(|l| LocationAvailability {
@@ -43,7 +46,7 @@ fn item(stock: &Stock, sku: &str, locations: &[Location], now: i64) -> ItemAvail
         })
         .collect();
     let available: i64 = per_location.iter().map(|l| l.available).sum();
-    let reorder_point = stock.products.get(sku).map_or(0, |p| i64::from(p.reorder_point));
+    let reorder_point = stock.reorder_point(sku);
     ItemAvailability {
         sku: sku.to_owned(),
         available,
@@ -69,18 +72,18 @@ async fn read<S: Store>(
     skus: &[String],
     field: &str,
     only: Option<&str>,
-) -> Result<(Stock, Vec<Location>), ApiError> {
+) -> Result<(StockView, Vec<Location>), ApiError> {
     let locations = selling_locations(&call.env.store, &call.channel.to_string(), only).await?;
     let ids: Vec<String> = locations.iter().map(|l| l.location_id.clone()).collect();
-    let mut unique = skus.to_vec();
+    let mut unique: Vec<Sku> = skus.iter().filter_map(|s| Sku::parse(s).ok()).collect();
     unique.sort();
     unique.dedup();
-    let stock = Stock::read(&call.env.store, &unique, &ids).await?;
+    let stock = stock(&call.env.store, &unique, &ids).await?;
     // Query SKUs are `sku[i]`; body lines are `lines[i].sku`.
     let suffix = if field == "lines" { ".sku" } else { "" };
     let named: Vec<(String, String)> =
         skus.iter().enumerate().map(|(i, s)| (format!("{field}[{i}]{suffix}"), s.clone())).collect();
-    stock.require_products(&named)?;
+    require_products(&stock, &named)?;
     Ok((stock, locations))
 }
 
@@ -118,21 +121,24 @@ pub(crate) struct LineBody {
     pub qty: i64,
 }
 
-/// Checks lines: SKUs well-formed, quantities 1..=1e6, 1..=[`MAX_SKUS`] lines.
-pub(crate) fn check_lines(lines: &[LineBody]) -> Result<(), ApiError> {
+/// Parses lines into the command's lines: SKUs well-formed, quantities 1..=1e6,
+/// 1..=[`MAX_SKUS`] lines; every problem at once.
+pub(crate) fn parse_lines(lines: &[LineBody]) -> Result<Vec<WantedLine>, ApiError> {
     let mut errors = Vec::new();
     if lines.is_empty() || lines.len() > MAX_SKUS {
         errors.push(FieldError::new("lines", format!("give 1 to {MAX_SKUS} lines")));
     }
+    let mut parsed = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
-        if let Err(message) = Sku::parse(&line.sku) {
-            errors.push(FieldError::new(format!("lines[{i}].sku"), message));
-        }
-        if !(1..=1_000_000).contains(&line.qty) {
-            errors.push(FieldError::new(format!("lines[{i}].qty"), "must be between 1 and 1000000"));
+        let field = format!("lines[{i}].sku");
+        let sku = Sku::parse(&line.sku).map_err(|m| errors.push(FieldError::new(field.clone(), m))).ok();
+        let qty =
+            Quantity::parse(line.qty).map_err(|m| errors.push(FieldError::new(format!("lines[{i}].qty"), m))).ok();
+        if let (Some(sku), Some(qty)) = (sku, qty) {
+            parsed.push(WantedLine { field, sku, qty });
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+    if errors.is_empty() { Ok(parsed) } else { Err(ApiError::Validation(errors)) }
 }
 
 #[derive(Deserialize)]
@@ -154,7 +160,7 @@ struct CheckedLine {
 /// served for the caller's channel. Reads only; reserves nothing.
 pub(crate) async fn check<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let body: CheckBody = call.json()?;
-    check_lines(&body.lines)?;
+    parse_lines(&body.lines)?;
     if let Some(id) = &body.location_id
         && !omnicanal_pipeline::context::is_location_id(id)
     {

@@ -6,7 +6,8 @@
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_store::{AttributeValue, Query, Store};
 
-use crate::reservations::{Finished, finish};
+use crate::reservations::finish;
+use omnicanal_domain::stock::finish::Finished;
 use omnicanal_domain::stock::records::{HELD_SHARDS, held_sort_key};
 use omnicanal_store::GSI1SK;
 

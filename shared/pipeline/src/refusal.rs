@@ -4,6 +4,8 @@
 
 use omnicanal_domain::loyalty::account::LoyaltyError;
 use omnicanal_domain::offers::redemption::RedeemError;
+use omnicanal_domain::stock::records::ReservationStatus;
+use omnicanal_domain::stock::refusal::StockError;
 use serde_json::{Map, json};
 
 use crate::error::ApiError;
@@ -30,6 +32,30 @@ impl From<LoyaltyError> for ApiError {
             LoyaltyError::OrderOfAnotherCustomer => Self::conflict("order_conflict", err.to_string()),
             LoyaltyError::NothingEarned => Self::not_found(err.to_string()),
             LoyaltyError::Record(store) => store.into(),
+        }
+    }
+}
+
+impl From<StockError> for ApiError {
+    fn from(err: StockError) -> Self {
+        match err {
+            StockError::Insufficient { ref short, .. } => {
+                let mut extra = Map::new();
+                extra.insert("lines".into(), json!(short));
+                Self::Conflict { code: "insufficient_stock", detail: err.to_string(), extra }
+            }
+            StockError::UnknownProducts(errors) => Self::Validation(errors),
+            StockError::ReservationIdReused => Self::conflict("reservation_id_reused", err.to_string()),
+            StockError::NoSuchReservation => Self::not_found(err.to_string()),
+            StockError::WrongState { shown, .. } => {
+                let code = if shown == ReservationStatus::Expired {
+                    "reservation_expired"
+                } else {
+                    "invalid_reservation_state"
+                };
+                Self::conflict(code, err.to_string())
+            }
+            StockError::Record(store) => store.into(),
         }
     }
 }

@@ -15,7 +15,7 @@ mod reads;
 mod value;
 
 pub use reads::Reads;
-pub use value::{Joined, Plan, execute};
+pub use value::{Joined, Plan, execute, read};
 
 use omnicanal_platform::backoff::Backoff;
 use omnicanal_store::{Store, StoreError, WriteOp};

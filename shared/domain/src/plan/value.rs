@@ -98,12 +98,14 @@ where
 {
     let keys = plan.reads();
     let keys = &keys;
-    run(store, attempts, |_| async move {
-        let mut found = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
-            found.extend(store.batch_get(chunk).await?);
-        }
-        Ok(plan.decide(&Reads::from_batch(keys, found))?)
-    })
-    .await
+    run(store, attempts, |_| async move { Ok(plan.decide(&read(store, keys).await?)?) }).await
+}
+
+/// Reads `keys` in batch reads of up to 100: ⌈k/100⌉ round trips.
+pub async fn read<S: Store>(store: &S, keys: &[Key]) -> Result<Reads, StoreError> {
+    let mut found = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
+        found.extend(store.batch_get(chunk).await?);
+    }
+    Ok(Reads::from_batch(keys, found))
 }

@@ -1,7 +1,15 @@
-//! Stock: levels per SKU per location, holds and reservations ([`records`]), every change to
-//! a level's counters ([`movement`]), and the rules of availability and of the location a
-//! reservation uses ([`rules`]).
+//! Stock: levels per SKU per location, holds and reservations ([`records`]), what a decision
+//! reads ([`view`]), every change to a level's counters ([`movement`]), the rules of
+//! availability and of the location a reservation uses ([`rules`]), and the plans that hold
+//! ([`reserve`]) and end holds ([`finish`]), refused with a [`refusal::StockError`].
 
+pub mod finish;
 pub mod movement;
 pub mod records;
+pub mod refusal;
+pub mod reserve;
 pub mod rules;
+pub mod view;
+
+#[cfg(test)]
+mod plans_tests;

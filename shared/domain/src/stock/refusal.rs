@@ -1,0 +1,51 @@
+//! Why the stock domain refuses a change.
+
+use omnicanal_store::StoreError;
+use serde::Serialize;
+
+use crate::field::FieldError;
+use crate::stock::records::ReservationStatus;
+
+/// A line no single location could serve: what was asked, and the most any one has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShortLine {
+    /// SKU.
+    pub sku: String,
+    /// Units asked for.
+    pub qty: i64,
+    /// The most units any candidate location has available.
+    pub available: i64,
+}
+
+/// A refused stock change.
+#[derive(Debug, thiserror::Error)]
+pub enum StockError {
+    /// No single location can serve every line.
+    #[error("{}", if short.is_empty() { "no single location can serve every line".to_owned() } else { format!("{} line(s) cannot be served", short.len()) })]
+    Insufficient {
+        /// The lines that cannot be served anywhere (empty: each can somewhere, not all at one).
+        short: Vec<ShortLine>,
+        /// Expired holds found in the way: releasing them may free enough.
+        expired: Vec<String>,
+    },
+    /// Lines name SKUs without a product record.
+    #[error("no product with this SKU")]
+    UnknownProducts(Vec<FieldError>),
+    /// The reservation id was used for another request.
+    #[error("this reservation_id was used for another reservation")]
+    ReservationIdReused,
+    /// No reservation has this id.
+    #[error("no such reservation")]
+    NoSuchReservation,
+    /// The reservation cannot move from where it stands to where it was asked to.
+    #[error("{}", format!("the reservation is {shown:?}, it cannot become {target:?}").to_lowercase())]
+    WrongState {
+        /// Where it stands (lazy expiry applied).
+        shown: ReservationStatus,
+        /// Where it was asked to go.
+        target: ReservationStatus,
+    },
+    /// A stored item could not be read or written.
+    #[error(transparent)]
+    Record(#[from] StoreError),
+}

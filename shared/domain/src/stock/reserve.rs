@@ -1,0 +1,168 @@
+//! Holding stock for a reservation, as a plan: every line at one location or nothing. The
+//! table enforces "never oversell": each line's level update carries the condition `free ≥
+//! qty + safety`, all in one transaction with the reservation record, whose `NotExists`
+//! condition makes the reservation id idempotent.
+
+use std::collections::BTreeMap;
+
+use omnicanal_store::{Condition, Key, StoreError, Update, WriteOp};
+
+use crate::ids::{Quantity, ReservationId};
+use crate::plan::{Plan, Reads, Step};
+use crate::stock::movement::Movement;
+use crate::stock::records::{
+    Hold, Reservation, ReservationStatus, ReservedLine, hold_attr, hold_value, reservation_key,
+};
+use crate::stock::refusal::{ShortLine, StockError};
+use crate::stock::rules::choose_location;
+use crate::stock::view::StockView;
+use crate::values::Sku;
+
+/// One line as asked for, before quantities are summed per SKU.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WantedLine {
+    /// The field it came from, for a `422` (`lines[2].sku`).
+    pub field: String,
+    /// SKU.
+    pub sku: Sku,
+    /// Units.
+    pub qty: Quantity,
+}
+
+/// What a reservation asks to hold, checked: the command a handler builds from its request.
+#[derive(Clone, Debug)]
+pub struct HoldRequest {
+    /// The caller's id for it (idempotency).
+    pub reservation_id: ReservationId,
+    /// The lines.
+    pub lines: Vec<WantedLine>,
+    /// Epoch seconds the hold lasts until.
+    pub until: i64,
+    /// The cart it is for.
+    pub cart_id: Option<String>,
+    /// The customer it belongs to.
+    pub customer_id: Option<String>,
+    /// The channel it is made through.
+    pub channel: String,
+    /// A hash of the request: the same request again is a repeat, another one a reuse.
+    pub fingerprint: String,
+    /// Now, as the record shows it (RFC 3339).
+    pub created_at: String,
+}
+
+/// What a hold plan answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    /// The reservation.
+    pub reservation: Reservation,
+    /// `false`: a repeat, answered from the record.
+    pub first: bool,
+}
+
+/// Hold `request` at the best of `candidates` at `now`.
+#[derive(Clone, Debug)]
+pub struct Reserve {
+    /// The request.
+    pub request: HoldRequest,
+    /// The locations that may serve it (already narrowed to the channel and any location
+    /// asked for).
+    pub candidates: Vec<String>,
+    /// Now (epoch seconds).
+    pub now: i64,
+}
+
+impl Reserve {
+    /// Units wanted per SKU.
+    pub fn wanted(&self) -> BTreeMap<Sku, i64> {
+        let mut summed = BTreeMap::new();
+        for line in &self.request.lines {
+            *summed.entry(line.sku.clone()).or_insert(0) += line.qty.get();
+        }
+        summed
+    }
+
+    fn skus(&self) -> Vec<Sku> {
+        self.wanted().into_keys().collect()
+    }
+
+    /// The stock this plan read.
+    pub fn view(&self, read: &Reads) -> Result<StockView, StoreError> {
+        StockView::from_reads(read, &self.skus(), &self.candidates)
+    }
+
+    /// The reservations whose expired holds sit on the levels read: releasing them gives
+    /// their units back to `free`, which the table's condition tests.
+    pub fn expired_in_the_way(&self, read: &Reads) -> Result<Vec<String>, StoreError> {
+        Ok(self.view(read)?.expired_reservations(self.now))
+    }
+}
+
+impl Plan for Reserve {
+    type Answer = Held;
+    type Refusal = StockError;
+
+    /// The products, their levels at every candidate, and the reservation's own record (a
+    /// repeat is answered from it, whatever the stock is now).
+    fn reads(&self) -> Vec<Key> {
+        let mut keys = StockView::keys(&self.skus(), &self.candidates);
+        keys.push(reservation_key(self.request.reservation_id.as_str()));
+        keys
+    }
+
+    fn decide(&self, read: &Reads) -> Result<Step<Held>, StockError> {
+        let request = &self.request;
+        if let Some(item) = read.get(&reservation_key(request.reservation_id.as_str())) {
+            let existing = Reservation::from_item(item.clone())?;
+            if existing.fingerprint != request.fingerprint {
+                return Err(StockError::ReservationIdReused);
+            }
+            return Ok(Step::Done(Held { reservation: existing, first: false }));
+        }
+        let view = self.view(read)?;
+        let named: Vec<(String, String)> =
+            request.lines.iter().map(|l| (l.field.clone(), l.sku.as_str().to_owned())).collect();
+        let unknown = view.unknown_products(&named);
+        if !unknown.is_empty() {
+            return Err(StockError::UnknownProducts(unknown));
+        }
+        let wanted: BTreeMap<String, i64> =
+            self.wanted().into_iter().map(|(sku, qty)| (sku.as_str().to_owned(), qty)).collect();
+        let offer: BTreeMap<String, BTreeMap<String, i64>> = self
+            .candidates
+            .iter()
+            .map(|loc| {
+                (loc.clone(), wanted.keys().map(|sku| (sku.clone(), view.available(sku, loc, self.now))).collect())
+            })
+            .collect();
+        let Some(location_id) = choose_location(&offer, &wanted) else {
+            let best = |sku: &str| offer.values().map(|have| have.get(sku).copied().unwrap_or(0)).max().unwrap_or(0);
+            let short = wanted
+                .iter()
+                .map(|(sku, qty)| ShortLine { sku: sku.clone(), qty: *qty, available: best(sku) })
+                .filter(|line| line.available < line.qty)
+                .collect();
+            return Err(StockError::Insufficient { short, expired: view.expired_reservations(self.now) });
+        };
+        let reservation = Reservation {
+            reservation_id: request.reservation_id.as_str().to_owned(),
+            status: ReservationStatus::Held,
+            location_id: location_id.clone(),
+            lines: wanted.iter().map(|(sku, qty)| ReservedLine { sku: sku.clone(), qty: *qty }).collect(),
+            until: request.until,
+            cart_id: request.cart_id.clone(),
+            customer_id: request.customer_id.clone(),
+            channel: request.channel.clone(),
+            fingerprint: request.fingerprint.clone(),
+            created_at: request.created_at.clone(),
+        };
+        let mut ops = vec![WriteOp::Put { item: reservation.to_item()?, condition: Some(Condition::NotExists) }];
+        for line in &reservation.lines {
+            let hold = Hold { qty: line.qty, until: reservation.until };
+            let own = vec![Update::set(hold_attr(&reservation.reservation_id), hold_value(&hold)?)];
+            let movement = Movement::Hold { qty: line.qty, safety_stock: view.safety_stock(&line.sku) };
+            // A hold leaves on_hand, so the reorder point plays no part.
+            ops.push(movement.write(&line.sku, &location_id, 0, own, None));
+        }
+        Ok(Step::Write { ops, then: Held { reservation, first: true } })
+    }
+}
