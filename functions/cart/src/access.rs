@@ -1,26 +1,20 @@
-//! Who may touch a cart: anyone holding an anonymous cart's id (the id is the capability),
-//! and only its owner for a customer's cart.
+//! Who may touch a cart (the rule is the cart domain's [`Holder::may_touch`]), and cart ids
+//! from the path.
 
-use omnicanal_pipeline::auth::{AuthError, Role};
+use omnicanal_domain::cart::access::Holder;
+use omnicanal_domain::cart::model::Cart;
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Call;
 
-use omnicanal_domain::cart::model::Cart;
 pub(crate) use omnicanal_domain::cart::record::is_cart_id;
+
+use crate::repo::holder;
 
 /// Refuses a caller who may not read or change `cart`: `401` without a token on a
 /// customer's cart, `403` with someone else's.
 pub(crate) fn authorize<S>(call: &Call<'_, S>, cart: &Cart) -> Result<(), ApiError> {
-    let Some(owner) = &cart.customer_id else {
-        // Still surface a bad token rather than silently ignoring it.
-        call.caller()?;
-        return Ok(());
-    };
-    match call.caller()? {
-        None => Err(ApiError::Unauthenticated(AuthError::Missing)),
-        Some(caller) if caller.has(Role::Customer) && &caller.sub == owner => Ok(()),
-        Some(_) => Err(ApiError::forbidden("this cart belongs to another customer")),
-    }
+    let holder: Holder = holder(call)?;
+    Ok(holder.may_touch(cart)?)
 }
 
 /// A cart id from the path, if it has the form we issue (22 URL-safe characters: 128 random

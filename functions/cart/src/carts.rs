@@ -11,8 +11,8 @@ use omnicanal_store::{Condition, Store, WriteOp};
 use serde::Deserialize;
 
 use crate::access::{authorize, cart_id};
-use crate::repo::{MAX_ATTEMPTS, expiry, load};
-use crate::view::respond;
+use crate::answer::respond;
+use crate::repo::{MAX_ATTEMPTS, load, written};
 use omnicanal_domain::cart::model::{Cart, Status};
 use omnicanal_domain::cart::record::{self, pointer_key};
 
@@ -34,7 +34,7 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
     let customer = call.caller()?.filter(|c| c.has(Role::Customer)).map(|c| c.sub.clone());
     let now = rfc3339(call.now());
     let Some(customer) = customer else {
-        let cart = Cart::new(new_id()?, None, &now, expiry(call, None));
+        let cart = Cart::new(new_id()?, None, &now, Some(written(call).anonymous_expires_at));
         call.env.store.transact(vec![record::put_if_version(&cart, None)?]).await?;
         return respond(StatusCode::CREATED, &cart, None);
     };

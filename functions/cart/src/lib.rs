@@ -6,6 +6,7 @@
 //! the customer's at login. Keys and per-call costs are in [`omnicanal_domain::cart::record`].
 
 mod access;
+mod answer;
 mod carts;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 mod edge;
@@ -13,7 +14,6 @@ mod lines;
 mod merge;
 mod repo;
 mod sync;
-mod view;
 
 use std::sync::LazyLock;
 

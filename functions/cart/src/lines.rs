@@ -2,8 +2,8 @@
 
 use bytes::Bytes;
 use http::StatusCode;
+use omnicanal_domain::cart::model::Cart;
 use omnicanal_domain::values::Sku;
-use omnicanal_pipeline::auth::Role;
 use omnicanal_pipeline::error::{ApiError, FieldError};
 use omnicanal_pipeline::http::Call;
 use omnicanal_platform::clock::rfc3339;
@@ -11,8 +11,8 @@ use omnicanal_store::{Store, Updated};
 use serde::Deserialize;
 
 use crate::access::cart_id;
-use crate::repo::{anonymous_expiry, if_match, now_ns, server_stamp, update_from};
-use crate::view::respond;
+use crate::answer::respond;
+use crate::repo::{change_for, now_ns, run, server_stamp, written};
 use omnicanal_domain::cart::line_update::{Writer, line_update};
 use omnicanal_domain::cart::model::{Line, MAX_QTY, SERVER_DEVICE, Stamp, Write};
 use omnicanal_domain::cart::record::from_item;
@@ -62,12 +62,20 @@ async fn set<S: Store>(call: &Call<'_, S>, id: &str, sku: &str, qty: u32) -> Res
         updated_at: updated_at.clone(),
     };
     // A bad token is refused before anything is written.
-    let customer = call.caller()?.filter(|caller| caller.has(Role::Customer)).map(|caller| caller.sub.clone());
-    let writer = match &customer {
+    let general = change_for(call, id, |cart: &mut Cart| {
+        let live = cart.lines.get(sku).filter(|l| !l.is_tombstone()).map(|l| l.qty);
+        if live == (qty > 0).then_some(qty) {
+            return Ok::<_, ApiError>((false, ()));
+        }
+        let stamp = server_stamp(cart, sku, now);
+        cart.apply(Write { sku: sku.to_owned(), qty, stamp, channel: channel.clone() }, &updated_at);
+        Ok((true, ()))
+    })?;
+    let writer = match general.holder.customer() {
         Some(sub) => Writer::Customer(sub),
-        None => Writer::Anonymous { expires_at: anonymous_expiry(call) },
+        None => Writer::Anonymous { expires_at: written(call).anonymous_expires_at },
     };
-    let if_version = if_match(call)?.map(|(version, _)| version);
+    let if_version = general.expected.as_ref().map(|(version, _)| *version);
     let write = line_update(id, sku, &line, writer, if_version)?;
     let current = match call.env.store.update_returning(&write.key, write.updates, write.condition).await? {
         Updated::Applied(item) => return respond(StatusCode::OK, &from_item(item)?, None),
@@ -75,15 +83,6 @@ async fn set<S: Store>(call: &Call<'_, S>, id: &str, sku: &str, qty: u32) -> Res
         Updated::Refused(Some(item)) => from_item(item)?,
     };
     // Some assumption failed: the general path on the cart as it is says which, or writes.
-    let (cart, ()) = update_from(call, id, Some(current), |cart| {
-        let live = cart.lines.get(sku).filter(|l| !l.is_tombstone()).map(|l| l.qty);
-        if live == (qty > 0).then_some(qty) {
-            return Ok((false, ()));
-        }
-        let stamp = server_stamp(cart, sku, now);
-        cart.apply(Write { sku: sku.to_owned(), qty, stamp, channel: channel.clone() }, &updated_at);
-        Ok((true, ()))
-    })
-    .await?;
+    let (cart, ()) = run(&call.env.store, &general, Some(current)).await?;
     respond(StatusCode::OK, &cart, None)
 }

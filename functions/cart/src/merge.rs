@@ -7,13 +7,12 @@ use omnicanal_domain::plan::{self, Step};
 use omnicanal_pipeline::auth::Role;
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Call;
-use omnicanal_platform::clock::rfc3339;
 use omnicanal_store::Store;
 use serde::Deserialize;
 
 use crate::access::{cart_id, is_cart_id};
-use crate::repo::{MAX_ATTEMPTS, expiry, now_ns, refusal};
-use crate::view::respond;
+use crate::answer::respond;
+use crate::repo::{MAX_ATTEMPTS, now_ns, written};
 use omnicanal_domain::cart::model::{SERVER_DEVICE, Stamp, Status, Strategy, merge_writes};
 use omnicanal_domain::cart::record::{cart_key, from_item, put_if_version};
 
@@ -33,6 +32,7 @@ pub(crate) async fn merge<S: Store>(call: &Call<'_, S>) -> Result<http::Response
     if !is_cart_id(&body.source_cart_id) || body.source_cart_id == target_id {
         return Err(ApiError::invalid("source_cart_id", "must name another cart"));
     }
+    let written = &written(call);
     let (store, target_id, body, caller) = (&call.env.store, &target_id, &body, caller.as_str());
     let merged = plan::run(store, MAX_ATTEMPTS, |_| async move {
         let found = store.batch_get(&[cart_key(target_id), cart_key(&body.source_cart_id)]).await?;
@@ -50,26 +50,24 @@ pub(crate) async fn merge<S: Store>(call: &Call<'_, S>) -> Result<http::Response
             // A retry of a merge that already happened.
             return Ok(Step::Done(target));
         }
-        target.ensure_active().map_err(refusal)?;
-        source.ensure_active().map_err(refusal)?;
+        target.ensure_active()?;
+        source.ensure_active()?;
 
         let now = now_ns(call);
         let newest = target.lines.values().chain(source.lines.values()).map(|l| l.stamp.at_ns).max();
         let stamp = Stamp { at_ns: now.max(newest.map_or(now, |n| n.saturating_add(1))), device: SERVER_DEVICE.into() };
-        let updated_at = rfc3339(call.now());
+        let updated_at = &written.at;
         let mut merged = target.clone();
         for write in merge_writes(&target, &source, body.strategy, &stamp, &call.channel.to_string()) {
-            merged.apply(write, &updated_at);
+            merged.apply(write, updated_at);
         }
-        merged.settle().map_err(refusal)?;
-        merged.version = target.version + 1;
-        merged.updated_at = updated_at.clone();
-        merged.expires_at = expiry(call, merged.customer_id.as_deref());
+        merged.settle()?;
+        written.stamp(&mut merged, target.version);
         let mut closed = source.clone();
         closed.status = Status::Merged;
         closed.merged_into = Some(target_id.to_owned());
         closed.version = source.version + 1;
-        closed.updated_at = updated_at;
+        closed.updated_at.clone_from(updated_at);
         let ops = vec![put_if_version(&merged, Some(target.version))?, put_if_version(&closed, Some(source.version))?];
         Ok(Step::Write { ops, then: merged })
     })

@@ -1,18 +1,16 @@
-//! Reading and writing carts with optimistic concurrency (see [`omnicanal_domain::cart::record`] for keys and
-//! costs).
+//! Running the cart domain's changes (see [`omnicanal_domain::cart::change`]) for a request:
+//! who asks, `If-Match`, and the time and expiry a write gets.
 
+use omnicanal_domain::cart::access::Holder;
+use omnicanal_domain::cart::change::{CartChange, Written};
+use omnicanal_domain::cart::model::{Cart, SERVER_DEVICE, Stamp};
+use omnicanal_domain::cart::record::{cart_key, from_item};
+use omnicanal_domain::plan::{self, Plan, Reads};
+use omnicanal_pipeline::auth::Role;
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Call;
 use omnicanal_platform::clock::rfc3339;
-use std::sync::{Mutex, PoisonError};
-
-use omnicanal_domain::plan::{self, Step};
 use omnicanal_store::Store;
-
-use crate::access::authorize;
-use crate::view::version_mismatch;
-use omnicanal_domain::cart::model::{Cart, CartError, SERVER_DEVICE, Stamp};
-use omnicanal_domain::cart::record::{cart_key, from_item, put_if_version};
 
 /// Attempts before a write gives up under contention (each lost race means another writer
 /// won, so forty writers need at most forty rounds).
@@ -24,12 +22,13 @@ pub(crate) async fn load<S: Store>(store: &S, cart_id: &str) -> Result<Cart, Api
     Ok(from_item(item)?)
 }
 
-/// Maps a domain refusal to its answer.
-pub(crate) fn refusal(err: CartError) -> ApiError {
-    match err {
-        CartError::Closed(_) => ApiError::conflict("cart_closed", err.to_string()),
-        CartError::TooManyLines => ApiError::invalid("lines", err.to_string()),
-    }
+/// Who asks; a bad token is refused here, before anything is read.
+pub(crate) fn holder<S>(call: &Call<'_, S>) -> Result<Holder, ApiError> {
+    Ok(match call.caller()? {
+        None => Holder::Anonymous,
+        Some(caller) if caller.has(Role::Customer) => Holder::Customer(caller.sub.clone()),
+        Some(_) => Holder::Other,
+    })
 }
 
 /// The `If-Match` version, if sent: `Ok(None)` without the header or with `*`.
@@ -44,16 +43,11 @@ pub(crate) fn if_match<S>(call: &Call<'_, S>) -> Result<Option<(u64, String)>, A
     Ok(Some((version.unwrap_or(0), text)))
 }
 
-/// The new expiry of a cart written now: anonymous carts live `cart_ttl_seconds` past their
-/// last change; customers' carts never expire.
-pub(crate) fn expiry<S>(call: &Call<'_, S>, customer_id: Option<&str>) -> Option<i64> {
-    customer_id.is_none().then(|| anonymous_expiry(call))
-}
-
-/// The new expiry of an anonymous cart written now (epoch seconds).
-pub(crate) fn anonymous_expiry<S>(call: &Call<'_, S>) -> i64 {
+/// When a cart written by this request is written, and when an anonymous one then expires:
+/// `cart_ttl_seconds` past its last change.
+pub(crate) fn written<S>(call: &Call<'_, S>) -> Written {
     let ttl = i64::try_from(call.env.config.cart_ttl_seconds).unwrap_or(i64::MAX);
-    call.now().unix_timestamp().saturating_add(ttl)
+    Written { at: rfc3339(call.now()), anonymous_expires_at: call.now().unix_timestamp().saturating_add(ttl) }
 }
 
 /// A stamp for a server-side write to `sku`: now, or just after the line's current stamp if
@@ -68,61 +62,36 @@ pub(crate) fn now_ns<S>(call: &Call<'_, S>) -> i64 {
     i64::try_from(call.now().unix_timestamp_nanos()).unwrap_or(i64::MAX)
 }
 
-/// Reads the cart, checks access, `If-Match` and status, applies `change`, and writes it
-/// back if the version did not move meanwhile. A lost race is retried from a fresh read,
-/// unless the caller sent `If-Match`, who then gets `412` with the current cart. `change`
-/// returns whether it changed anything; an unchanged cart is not written.
-pub(crate) async fn update<S, T, F>(call: &Call<'_, S>, cart_id: &str, change: F) -> Result<(Cart, T), ApiError>
-where
-    S: Store,
-    F: FnMut(&mut Cart) -> Result<(bool, T), ApiError>,
-{
-    update_from(call, cart_id, None, change).await
+/// The change `change` to cart `cart_id` as this request makes it: its holder, `If-Match`
+/// and time.
+pub(crate) fn change_for<S, F>(call: &Call<'_, S>, cart_id: &str, change: F) -> Result<CartChange<F>, ApiError> {
+    Ok(CartChange {
+        cart_id: cart_id.to_owned(),
+        holder: holder(call)?,
+        expected: if_match(call)?,
+        written: written(call),
+        change,
+    })
 }
 
-/// As [`update`], starting from `read` when the caller already holds the stored cart (a
+/// Runs a cart change; `known` is the stored cart when the caller already holds it (a
 /// refused single update answers it), so the first attempt reads nothing.
-pub(crate) async fn update_from<S, T, F>(
-    call: &Call<'_, S>,
-    cart_id: &str,
-    mut read: Option<Cart>,
-    change: F,
-) -> Result<(Cart, T), ApiError>
+pub(crate) async fn run<S, P>(store: &S, plan: &P, known: Option<Cart>) -> Result<P::Answer, ApiError>
 where
     S: Store,
-    F: FnMut(&mut Cart) -> Result<(bool, T), ApiError>,
+    P: Plan<Refusal = ApiError> + Sync,
 {
-    let expected = &if_match(call)?;
-    // Called between the attempt's read and its write, never across an await.
-    let change = &Mutex::new(change);
-    let store = &call.env.store;
+    let mut known = known.map(|cart| omnicanal_domain::cart::record::to_item(&cart)).transpose()?;
+    let keys = &plan.reads();
     plan::run(store, MAX_ATTEMPTS, |_| {
-        // The caller's read serves the first attempt only.
-        let read = read.take();
+        // What the caller read serves the first attempt only.
+        let first = known.take();
         async move {
-            let current = match read {
-                Some(cart) => cart,
-                None => load(store, cart_id).await?,
+            let read = match first {
+                Some(item) => Reads::of(keys.iter().cloned().zip([item])),
+                None => plan::read(store, keys).await?,
             };
-            authorize(call, &current)?;
-            // A lost race under `If-Match` ends here on the next attempt: the version moved.
-            if let Some((version, sent)) = expected
-                && *version != current.version
-            {
-                return Err(version_mismatch(&current, sent));
-            }
-            current.ensure_active().map_err(refusal)?;
-            let mut next = current.clone();
-            let (changed, outcome) = (change.lock().unwrap_or_else(PoisonError::into_inner))(&mut next)?;
-            if !changed {
-                return Ok(Step::Done((current, outcome)));
-            }
-            next.settle().map_err(refusal)?;
-            next.version = current.version + 1;
-            next.updated_at = rfc3339(call.now());
-            next.expires_at = expiry(call, next.customer_id.as_deref());
-            let ops = vec![put_if_version(&next, Some(current.version))?];
-            Ok(Step::Write { ops, then: (next, outcome) })
+            plan.decide(&read)
         }
     })
     .await

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde_json::{Map, json};
 
 use crate::access::cart_id;
-use crate::repo::{now_ns, update};
-use crate::view::respond;
-use omnicanal_domain::cart::model::{MAX_QTY, MAX_SYNC_OPS, SERVER_DEVICE, Stamp, Write, clamp};
+use crate::answer::respond;
+use crate::repo::{change_for, now_ns, run};
+use omnicanal_domain::cart::model::{Cart, MAX_QTY, MAX_SYNC_OPS, SERVER_DEVICE, Stamp, Write, clamp};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,11 +83,11 @@ pub(crate) async fn apply<S: Store>(call: &Call<'_, S>) -> Result<http::Response
     let body: SyncBody = call.json()?;
     let batch = writes(&body, now_ns(call), &call.channel.to_string())?;
     let updated_at = rfc3339(call.now());
-    let (cart, applied) = update(call, &id, |cart| {
+    let change = change_for(call, &id, |cart: &mut Cart| {
         let applied = batch.iter().filter(|w| cart.apply((*w).clone(), &updated_at)).count();
-        Ok((applied > 0, applied))
-    })
-    .await?;
+        Ok::<_, ApiError>((applied > 0, applied))
+    })?;
+    let (cart, applied) = run(&call.env.store, &change, None).await?;
     let mut counts = Map::new();
     counts.insert("applied".into(), json!(applied));
     counts.insert("ignored".into(), json!(batch.len() - applied));

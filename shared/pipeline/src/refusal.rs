@@ -2,12 +2,15 @@
 //! (which [`crate::problem`] then renders). A domain names what went wrong; the status and
 //! the stable `code` are decided here.
 
+use omnicanal_domain::cart::model::CartError;
+use omnicanal_domain::cart::view::CartView;
 use omnicanal_domain::loyalty::account::LoyaltyError;
 use omnicanal_domain::offers::redemption::RedeemError;
 use omnicanal_domain::stock::records::ReservationStatus;
 use omnicanal_domain::stock::refusal::StockError;
 use serde_json::{Map, json};
 
+use crate::auth::AuthError;
 use crate::error::ApiError;
 
 impl From<RedeemError> for ApiError {
@@ -56,6 +59,24 @@ impl From<StockError> for ApiError {
                 Self::conflict(code, err.to_string())
             }
             StockError::Record(store) => store.into(),
+        }
+    }
+}
+
+impl From<CartError> for ApiError {
+    fn from(err: CartError) -> Self {
+        match err {
+            CartError::Closed(_) => Self::conflict("cart_closed", err.to_string()),
+            CartError::TooManyLines => Self::invalid("lines", err.to_string()),
+            CartError::NoSuchCart => Self::not_found(err.to_string()),
+            CartError::NotYours { signed_in: false } => Self::Unauthenticated(AuthError::Missing),
+            CartError::NotYours { signed_in: true } => Self::forbidden(err.to_string()),
+            CartError::VersionMismatch { ref current, .. } => {
+                let mut extra = Map::new();
+                extra.insert("cart".into(), serde_json::to_value(CartView::of(current)).unwrap_or_default());
+                Self::PreconditionFailed { code: "version_mismatch", detail: err.to_string(), extra }
+            }
+            CartError::Record(store) => store.into(),
         }
     }
 }

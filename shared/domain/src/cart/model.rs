@@ -120,7 +120,7 @@ pub struct Write {
 }
 
 /// Why a change is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CartError {
     /// The cart is merged or ordered.
     #[error("the cart is {0:?} and can no longer change")]
@@ -128,6 +128,26 @@ pub enum CartError {
     /// More than [`MAX_LINES`] live lines would result.
     #[error("a cart holds at most {MAX_LINES} lines")]
     TooManyLines,
+    /// No cart has this id.
+    #[error("no such cart")]
+    NoSuchCart,
+    /// A customer's cart, and the caller is not that customer.
+    #[error("this cart belongs to another customer")]
+    NotYours {
+        /// Whether the caller sent a token at all (`403`) or none (`401`).
+        signed_in: bool,
+    },
+    /// `If-Match` named another version than the cart's.
+    #[error("If-Match {sent} does not match the cart's version \"{}\"", current.version)]
+    VersionMismatch {
+        /// The cart as it is.
+        current: Box<Cart>,
+        /// The tag the caller sent.
+        sent: String,
+    },
+    /// A stored cart could not be read or written.
+    #[error(transparent)]
+    Record(#[from] omnicanal_store::StoreError),
 }
 
 impl Cart {
