@@ -7,7 +7,7 @@ use omnicanal_pipeline::auth::Role;
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Call;
 use omnicanal_platform::clock::rfc3339;
-use omnicanal_store::{Condition, Store, WriteOp};
+use omnicanal_store::Store;
 use serde::Deserialize;
 
 use crate::access::{authorize, cart_id};
@@ -56,14 +56,7 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         };
         // No active cart: create one and point at it, both or neither.
         let cart = Cart::new(new_id()?, Some(customer.to_owned()), now, None);
-        let pointer_condition = match &previous {
-            Some(old) => Condition::eq("cart_id", omnicanal_store::s(old.clone())),
-            None => Condition::NotExists,
-        };
-        let ops = vec![
-            record::put_if_version(&cart, None)?,
-            WriteOp::Put { item: record::pointer_item(customer, &cart.cart_id)?, condition: Some(pointer_condition) },
-        ];
+        let ops = record::open_for_customer(customer, &cart, previous.as_deref())?;
         // Another device may create it meanwhile: the next attempt then answers with theirs.
         Ok::<_, ApiError>(Step::Write { ops, then: (StatusCode::CREATED, cart) })
     })

@@ -6,21 +6,22 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use http::StatusCode;
 use omnicanal_domain::catalog::{self, Product};
-use omnicanal_domain::customer::profile_key;
-use omnicanal_domain::plan::{self, Step};
+use omnicanal_domain::plan;
 use omnicanal_domain::values::Sku;
 use omnicanal_pipeline::error::{ApiError, FieldError};
 use omnicanal_pipeline::http::{Call, json};
 use omnicanal_platform::clock::parse_rfc3339;
-use omnicanal_store::{Condition, Item, Store, StoreError, WriteOp};
+use omnicanal_store::Store;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::subject;
-use omnicanal_domain::offers::profile::{EventType, Profile};
+use omnicanal_domain::offers::profile::{Event, EventType, Profile, RecordEvents};
 
 /// At most this many events per call.
 pub(crate) const MAX_EVENTS: usize = 100;
+/// Rounds of read–decide–write before answering busy (other events of the same customer).
+const MAX_ATTEMPTS: u32 = 16;
 /// Client times further ahead than this are clamped to server time.
 const MAX_AHEAD_SECS: i64 = 300;
 
@@ -42,15 +43,6 @@ struct EventBody {
     #[serde(default)]
     category: Option<String>,
     at: String,
-}
-
-/// Reads the stored profile, if any, with the version a write must match.
-pub(crate) async fn load<S: Store>(store: &S, customer: &str) -> Result<Option<Profile>, StoreError> {
-    store
-        .get(&profile_key(customer))
-        .await?
-        .map(|item| serde_dynamo::from_item(item).map_err(|e| StoreError::because("corrupt profile", e)))
-        .transpose()
 }
 
 /// The half-life of affinity, in seconds.
@@ -97,28 +89,13 @@ pub(crate) async fn record<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
     }
     let categories = categories_of(call, &body.events).await?;
     let half = half_life(call);
-    let (store, customer, parsed, categories) = (&call.env.store, &customer, &parsed, &categories);
-    let profile = plan::run(store, 16, |_| async move {
-        let stored = load(store, customer).await?;
-        let read_version = stored.as_ref().map(|p| p.version);
-        let mut profile = stored.unwrap_or_default();
-        for (i, (event, at)) in parsed.iter().enumerate() {
-            profile.add(&categories[i], event.kind.weight(), *at, half);
-        }
-        profile.forget(now, half);
-        profile.version = read_version.unwrap_or(0) + 1;
-        let mut item: Item =
-            serde_dynamo::to_item(&profile).map_err(|e| ApiError::internal_because("record mapping", e))?;
-        let key = profile_key(customer);
-        item.insert("pk".into(), omnicanal_store::s(key.pk));
-        item.insert("sk".into(), omnicanal_store::s(key.sk));
-        let condition = match read_version {
-            Some(v) => Condition::version_equals(v),
-            None => Condition::NotExists,
-        };
-        Ok::<_, ApiError>(Step::Write { ops: vec![WriteOp::Put { item, condition: Some(condition) }], then: profile })
-    })
-    .await?;
+    let events = parsed
+        .iter()
+        .zip(categories)
+        .map(|((event, at), category)| Event { category, kind: event.kind, at: *at })
+        .collect();
+    let record = RecordEvents { customer_id: customer.clone(), events, now, half_life_secs: half };
+    let profile: Profile = plan::execute::<_, _, ApiError>(&call.env.store, MAX_ATTEMPTS, &record).await?;
     let affinity = profile.decayed(now, half);
     json::response(StatusCode::OK, &json!({"customer_id": customer, "affinity": affinity}))
 }

@@ -39,7 +39,7 @@ pub(crate) async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<
     }
     let mut first = store.batch_get(&keys).await?.into_iter();
     let profile: Profile = match first.next().flatten() {
-        Some(item) => serde_dynamo::from_item(item).map_err(|e| ApiError::internal_because("corrupt profile", e))?,
+        Some(item) => omnicanal_domain::offers::profile::from_item(item)?,
         None => Profile::default(),
     };
     let tier = Tier::of_account(first.next().flatten().as_ref());

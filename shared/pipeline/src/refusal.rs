@@ -49,6 +49,9 @@ impl From<StockError> for ApiError {
             }
             StockError::UnknownProducts(errors) => Self::Validation(errors),
             StockError::ReservationIdReused => Self::conflict("reservation_id_reused", err.to_string()),
+            StockError::NoSuchProduct(_) | StockError::NoSuchLocation(_) => Self::not_found(err.to_string()),
+            StockError::NotEnoughOnHand { .. } => Self::conflict("insufficient_stock", err.to_string()),
+            StockError::EventIdReused => Self::conflict("event_id_reused", err.to_string()),
             StockError::NoSuchReservation => Self::not_found(err.to_string()),
             StockError::WrongState { shown, .. } => {
                 let code = if shown == ReservationStatus::Expired {

@@ -138,6 +138,20 @@ pub fn pointer_cart_id(item: Item) -> Result<String, StoreError> {
         .map_err(|e| StoreError::because("corrupt cart pointer", e))
 }
 
+/// The writes that open `cart` as its customer's active cart: the cart, and the pointer to
+/// it, conditioned on pointing where it pointed when read (`previous`; `None`: nowhere), so
+/// two devices opening at once end up with one cart.
+pub fn open_for_customer(customer_id: &str, cart: &Cart, previous: Option<&str>) -> Result<Vec<WriteOp>, StoreError> {
+    let pointer_condition = match previous {
+        Some(old) => Condition::eq("cart_id", omnicanal_store::s(old)),
+        None => Condition::NotExists,
+    };
+    Ok(vec![
+        put_if_version(cart, None)?,
+        WriteOp::Put { item: pointer_item(customer_id, &cart.cart_id)?, condition: Some(pointer_condition) },
+    ])
+}
+
 /// A put of `cart` that only applies if the stored cart still has `read_version` (or, for a
 /// new cart, if there is none).
 pub fn put_if_version(cart: &Cart, read_version: Option<u64>) -> Result<WriteOp, StoreError> {

@@ -8,7 +8,11 @@
 
 use std::collections::BTreeMap;
 
+use omnicanal_store::{Condition, Item, Key, StoreError, WriteOp, s};
 use serde::{Deserialize, Serialize};
+
+use crate::customer::profile_key;
+use crate::plan::{Plan, Reads, Step};
 
 /// Scores under this are forgotten: about seven half-lives after a single view.
 pub const FORGET_BELOW: f64 = 0.01;
@@ -87,9 +91,87 @@ impl Profile {
     }
 }
 
+/// A profile from its item.
+pub fn from_item(item: Item) -> Result<Profile, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::because("corrupt profile", e))
+}
+
+/// One behaviour event, its category known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// The category it counts for.
+    pub category: String,
+    /// What happened.
+    pub kind: EventType,
+    /// When (epoch seconds).
+    pub at: i64,
+}
+
+/// Records `events` in `customer_id`'s profile, as a plan: one read, one put conditioned on
+/// the version read. Answers the profile after.
+#[derive(Clone, Debug)]
+pub struct RecordEvents {
+    /// Whose profile.
+    pub customer_id: String,
+    /// The events.
+    pub events: Vec<Event>,
+    /// Now (epoch seconds): what decayed away by then is forgotten.
+    pub now: i64,
+    /// The half-life of affinity, in seconds.
+    pub half_life_secs: f64,
+}
+
+impl Plan for RecordEvents {
+    type Answer = Profile;
+    type Refusal = StoreError;
+
+    fn reads(&self) -> Vec<Key> {
+        vec![profile_key(&self.customer_id)]
+    }
+
+    fn decide(&self, read: &Reads) -> Result<Step<Profile>, StoreError> {
+        let stored = read.get(&profile_key(&self.customer_id)).cloned().map(from_item).transpose()?;
+        let read_version = stored.as_ref().map(|p| p.version);
+        let mut profile = stored.unwrap_or_default();
+        for event in &self.events {
+            profile.add(&event.category, event.kind.weight(), event.at, self.half_life_secs);
+        }
+        profile.forget(self.now, self.half_life_secs);
+        profile.version = read_version.unwrap_or(0) + 1;
+        let mut item: Item =
+            serde_dynamo::to_item(&profile).map_err(|e| StoreError::Invalid(format!("profile mapping: {e}")))?;
+        let key = profile_key(&self.customer_id);
+        item.insert("pk".into(), s(key.pk));
+        item.insert("sk".into(), s(key.sk));
+        let condition = match read_version {
+            Some(v) => Condition::version_equals(v),
+            None => Condition::NotExists,
+        };
+        Ok(Step::Write { ops: vec![WriteOp::Put { item, condition: Some(condition) }], then: profile })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recording_events_puts_the_profile_conditioned_on_the_version_read() {
+        let plan = RecordEvents {
+            customer_id: "alice".into(),
+            events: vec![Event { category: "shoes".into(), kind: EventType::Purchase, at: 100 }],
+            now: 100,
+            half_life_secs: HALF,
+        };
+        let Ok(Step::Write { ops, then }) = plan.decide(&Reads::default()) else { panic!("a first profile") };
+        assert_eq!((then.version, then.decayed(100, HALF).get("shoes").copied()), (1, Some(5.0)));
+        assert!(matches!(&ops[0], WriteOp::Put { condition: Some(Condition::NotExists), .. }));
+        let WriteOp::Put { item, .. } = &ops[0] else { panic!("a put") };
+        let again = plan.decide(&Reads::of([(profile_key("alice"), item.clone())]));
+        let Ok(Step::Write { ops, then }) = again else { panic!("a second write") };
+        assert_eq!(then.version, 2);
+        assert!(matches!(&ops[0], WriteOp::Put { condition: Some(Condition::Compare { .. }), .. }));
+    }
 
     const DAY: i64 = 86_400;
     const HALF: f64 = 14.0 * 86_400.0;

@@ -1,8 +1,10 @@
 //! Stock: levels per SKU per location, holds and reservations ([`records`]), what a decision
 //! reads ([`view`]), every change to a level's counters ([`movement`]), the rules of
 //! availability and of the location a reservation uses ([`rules`]), and the plans that hold
-//! ([`reserve`]) and end holds ([`finish`]), refused with a [`refusal::StockError`].
+//! ([`reserve`]), end holds ([`finish`]) and count stock ([`count`]), refused with a
+//! [`refusal::StockError`].
 
+pub mod count;
 pub mod finish;
 pub mod movement;
 pub mod records;

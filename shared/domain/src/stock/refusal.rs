@@ -34,6 +34,21 @@ pub enum StockError {
     /// The reservation id was used for another request.
     #[error("this reservation_id was used for another reservation")]
     ReservationIdReused,
+    /// No product has this SKU.
+    #[error("no product with SKU {0}")]
+    NoSuchProduct(String),
+    /// No location has this id.
+    #[error("no location {0}")]
+    NoSuchLocation(String),
+    /// A movement out of more units than are on hand.
+    #[error("only {on_hand} on hand")]
+    NotEnoughOnHand {
+        /// Units on hand.
+        on_hand: i64,
+    },
+    /// The event id was used for another movement.
+    #[error("this event_id was applied to another movement")]
+    EventIdReused,
     /// No reservation has this id.
     #[error("no such reservation")]
     NoSuchReservation,
