@@ -11,6 +11,7 @@ mod auth;
 mod cart;
 mod cart_lines;
 mod errors;
+mod forged_ids;
 mod health;
 mod loyalty;
 mod offers;

@@ -7,6 +7,7 @@
 //! | many products (cart pricing) | batch get of the keys above | 1 batch read per 100 SKUs |
 //! | put a product | same key | 1 conditional write (create) or 2 (replace) |
 
+use crate::keys::part;
 use serde::{Deserialize, Serialize};
 
 use crate::values::{Money, Sku};
@@ -17,7 +18,7 @@ pub const PRODUCT_SK: &str = "PRODUCT";
 
 /// The table key of the product record of `sku`.
 pub fn product_key(sku: &Sku) -> Key {
-    Key::new(format!("SKU#{sku}"), PRODUCT_SK)
+    Key::new(format!("SKU#{}", part(sku.as_str())), PRODUCT_SK)
 }
 
 /// A product as the catalog knows it.

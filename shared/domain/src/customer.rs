@@ -7,14 +7,15 @@
 //! | behaviour profile | `CUSTOMER#<sub>` / `PROFILE` |
 //! | loyalty account (balance, tier) | `CUSTOMER#<sub>` / `LOYALTY` |
 
+use crate::keys::part;
 use omnicanal_store::Key;
 
 /// The key of a customer's behaviour profile.
 pub fn profile_key(customer_id: &str) -> Key {
-    Key::new(format!("CUSTOMER#{customer_id}"), "PROFILE")
+    Key::new(format!("CUSTOMER#{}", part(customer_id)), "PROFILE")
 }
 
 /// The key of a customer's loyalty account.
 pub fn loyalty_account_key(customer_id: &str) -> Key {
-    Key::new(format!("CUSTOMER#{customer_id}"), "LOYALTY")
+    Key::new(format!("CUSTOMER#{}", part(customer_id)), "LOYALTY")
 }

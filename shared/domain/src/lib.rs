@@ -12,6 +12,7 @@ pub mod channel;
 pub mod customer;
 pub mod field;
 pub mod ids;
+pub mod keys;
 pub mod loyalty;
 pub mod offers;
 pub mod plan;

@@ -21,6 +21,7 @@
 //! `If-Match`. Live lines and tombstones are kept in two maps so that DynamoDB's `size()`
 //! counts live lines for the limit, and a line moves between them in one update.
 
+use crate::keys::part;
 use std::collections::BTreeMap;
 
 use omnicanal_store::{Condition, Item, Key, StoreError, WriteOp};
@@ -47,12 +48,12 @@ pub fn is_cart_id(id: &str) -> bool {
 
 /// The key of a cart.
 pub fn cart_key(cart_id: &str) -> Key {
-    Key::new(format!("CART#{cart_id}"), CART_SK)
+    Key::new(format!("CART#{}", part(cart_id)), CART_SK)
 }
 
 /// The key of a customer's active-cart pointer.
 pub fn pointer_key(customer_id: &str) -> Key {
-    Key::new(format!("CUSTOMER#{customer_id}"), ACTIVE_SK)
+    Key::new(format!("CUSTOMER#{}", part(customer_id)), ACTIVE_SK)
 }
 
 /// A cart as stored: the [`Cart`]'s registers split into live lines and tombstones.

@@ -21,6 +21,7 @@
 //! its entries, each order earns and is reversed once, and a lost race re-reads and retries.
 
 use crate::customer::loyalty_account_key;
+use crate::keys::part;
 use omnicanal_store::{AttributeValue, Condition, GSI1PK, GSI1SK, Item, Key, StoreError, WriteOp, s};
 use serde::Serialize;
 
@@ -31,22 +32,22 @@ pub const EXPIRY_SHARDS: u32 = 8;
 
 /// The ledger partition of a customer.
 pub fn ledger_pk(customer_id: &str) -> String {
-    format!("CUSTOMER#{customer_id}#LEDGER")
+    format!("CUSTOMER#{}#LEDGER", part(customer_id))
 }
 
 /// The key of an order's earning marker.
 pub fn earn_key(order_id: &str) -> Key {
-    Key::new(format!("ORDER#{order_id}"), "LOYALTY#EARN")
+    Key::new(format!("ORDER#{}", part(order_id)), "LOYALTY#EARN")
 }
 
 /// The key of an order's reversal marker.
 pub fn reverse_key(order_id: &str) -> Key {
-    Key::new(format!("ORDER#{order_id}"), "LOYALTY#REVERSE")
+    Key::new(format!("ORDER#{}", part(order_id)), "LOYALTY#REVERSE")
 }
 
 /// The key of a redemption marker.
 pub fn redeem_key(customer_id: &str, order_id: &str) -> Key {
-    Key::new(format!("CUSTOMER#{customer_id}"), format!("REDEEM#{order_id}"))
+    Key::new(format!("CUSTOMER#{}", part(customer_id)), format!("REDEEM#{}", part(order_id)))
 }
 
 /// The expiry index partition of a customer.
@@ -103,7 +104,7 @@ pub fn change(
     item.insert("customer_id".into(), s(customer_id));
     if let Some(next) = account.next_expiry() {
         item.insert(GSI1PK.into(), s(expiry_shard(customer_id)));
-        item.insert(GSI1SK.into(), s(format!("{next:012}#{customer_id}")));
+        item.insert(GSI1SK.into(), s(format!("{next:012}#{}", part(customer_id))));
     }
     let condition = match read_version {
         Some(version) => Condition::version_equals(version),

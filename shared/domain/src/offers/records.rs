@@ -16,6 +16,7 @@
 //! | `GET /offers/me` | 3: one batch read (cart, profile, loyalty account), one query (definitions, up to 1000), one batch read (prices of up to 100 cart lines together with the limit counters of the candidate offers; more only past 100 keys) |
 //! | `POST /offers/{id}/redeem` | 1 read (definition) + 1 transaction (redemption, customer counter, total counter) |
 
+use crate::keys::part;
 use omnicanal_store::{Item, Key, StoreError};
 
 use crate::offers::definition::Offer;
@@ -25,22 +26,22 @@ pub const OFFERS_PK: &str = "OFFERS";
 
 /// The key of a definition.
 pub fn offer_key(offer_id: &str) -> Key {
-    Key::new(OFFERS_PK, offer_id)
+    Key::new(OFFERS_PK, part(offer_id))
 }
 
 /// The key of the total redemption counter.
 pub fn total_key(offer_id: &str) -> Key {
-    Key::new(format!("OFFER#{offer_id}"), "TOTAL")
+    Key::new(format!("OFFER#{}", part(offer_id)), "TOTAL")
 }
 
 /// The key of a customer's redemption counter.
 pub fn customer_count_key(offer_id: &str, customer_id: &str) -> Key {
-    Key::new(format!("OFFER#{offer_id}"), format!("CUSTOMER#{customer_id}"))
+    Key::new(format!("OFFER#{}", part(offer_id)), format!("CUSTOMER#{}", part(customer_id)))
 }
 
 /// The key of one redemption.
 pub fn redemption_key(offer_id: &str, customer_id: &str, order_id: &str) -> Key {
-    Key::new(format!("OFFER#{offer_id}"), format!("REDEMPTION#{customer_id}#{order_id}"))
+    Key::new(format!("OFFER#{}", part(offer_id)), format!("REDEMPTION#{}#{}", part(customer_id), part(order_id)))
 }
 
 /// The item of a definition.

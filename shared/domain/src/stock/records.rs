@@ -25,6 +25,7 @@
 //! `hold#` entry carries `until`, so availability adds them back at once (lazy expiry), and a
 //! reservation that finds them in its way releases them first.
 
+use crate::keys::part;
 use std::collections::BTreeMap;
 
 use omnicanal_store::{AttributeValue, Item, Key, StoreError};
@@ -72,7 +73,7 @@ pub struct Location {
 
 /// The key of a location.
 pub fn location_key(location_id: &str) -> Key {
-    Key::new(LOCATIONS_PK, location_id)
+    Key::new(LOCATIONS_PK, part(location_id))
 }
 
 impl Location {
@@ -131,7 +132,7 @@ struct LevelCore {
 
 /// The key of a level.
 pub fn level_key(sku: &str, location_id: &str) -> Key {
-    Key::new(format!("SKU#{sku}"), format!("LEVEL#{location_id}"))
+    Key::new(format!("SKU#{}", part(sku)), format!("LEVEL#{}", part(location_id)))
 }
 
 /// The attribute of a reservation's hold on a level.
@@ -236,7 +237,7 @@ struct ReservationItem {
 
 /// The key of a reservation.
 pub fn reservation_key(reservation_id: &str) -> Key {
-    Key::new(format!("RES#{reservation_id}"), "RES")
+    Key::new(format!("RES#{}", part(reservation_id)), "RES")
 }
 
 /// The sweep index partition of a reservation id.
@@ -247,7 +248,7 @@ pub fn held_shard(reservation_id: &str) -> String {
 
 /// The sweep index sort key: expiry first, so the sweep reads only what is due.
 pub fn held_sort_key(until: i64, reservation_id: &str) -> String {
-    format!("{until:012}#{reservation_id}")
+    format!("{until:012}#{}", part(reservation_id))
 }
 
 impl Reservation {
@@ -279,10 +280,10 @@ impl Reservation {
 
 /// The key of an applied adjustment.
 pub fn event_key(event_id: &str) -> Key {
-    Key::new(format!("EVENT#{event_id}"), "EVENT")
+    Key::new(format!("EVENT#{}", part(event_id)), "EVENT")
 }
 
 /// The reorder index partition of a location.
 pub fn reorder_pk(location_id: &str) -> String {
-    format!("REORDER#{location_id}")
+    format!("REORDER#{}", part(location_id))
 }
