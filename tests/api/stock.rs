@@ -385,3 +385,55 @@ async fn a_cart_holder_reserves_for_pickup_in_store() {
     let released = desk.ok(Method::DELETE, &format!("/stock/reservations/bopis-1?cart_id={cart_id}"), None, None).await;
     assert_eq!(released["status"], "released");
 }
+
+#[tokio::test]
+async fn on_hand_never_goes_below_zero_and_a_movement_in_always_applies() {
+    let server = TestServer::start();
+    let desk = Desk::new(&server);
+    desk.location("wh-1", "warehouse", &["web"]).await;
+    desk.product("A", 0, 0).await;
+    desk.level("A", "wh-1", 10).await;
+    let body =
+        json!({"reservation_id": "big", "location_id": "wh-1", "lines": [{"sku": "A", "qty": 8}], "ttl_seconds": 600});
+    assert_eq!(desk.reserve(body).await.status(), 201);
+    // A stock take finds only 2 of the 8 held units.
+    desk.level("A", "wh-1", 2).await;
+    let commit = desk.send(Method::POST, "/stock/reservations/big/commit", Some(&desk.service), None).await;
+    problem(commit, 409, "insufficient_stock").await;
+    let held = desk.ok(Method::GET, "/stock/reservations/big", Some(&desk.service), None).await;
+    assert_eq!(held["status"], "held", "a refused commit leaves the hold");
+    let delivery = json!({"event_id": "in-1", "sku": "A", "location_id": "wh-1", "delta": 1, "reason": "delivery"});
+    let applied = desk.send(Method::POST, "/stock/adjustments", Some(&desk.staff), Some(delivery)).await;
+    assert_eq!(applied.status(), 201, "a movement in applies whatever is held");
+    let level: Value = applied.json().await.expect("level");
+    assert_eq!(level["on_hand"], 3);
+    let out = json!({"event_id": "out-1", "sku": "A", "location_id": "wh-1", "delta": -4, "reason": "damage"});
+    problem(
+        desk.send(Method::POST, "/stock/adjustments", Some(&desk.staff), Some(out)).await,
+        409,
+        "insufficient_stock",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn deltas_out_of_range_are_422_and_change_nothing() {
+    let server = TestServer::start();
+    let desk = Desk::new(&server);
+    desk.location("wh-1", "warehouse", &["web"]).await;
+    desk.product("A", 0, 0).await;
+    desk.level("A", "wh-1", 5).await;
+    for delta in [i64::MIN, i64::MIN + 1, i64::MAX, -1_000_000_001, 1_000_000_001] {
+        let body =
+            json!({"event_id": format!("e{delta}"), "sku": "A", "location_id": "wh-1", "delta": delta, "reason": "x"});
+        let body = problem(
+            desk.send(Method::POST, "/stock/adjustments", Some(&desk.staff), Some(body)).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(body["errors"][0]["field"], "delta", "{delta}");
+    }
+    let level = desk.level("A", "wh-1", 5).await;
+    assert_eq!(level["on_hand"], 5);
+}

@@ -63,7 +63,8 @@ fn check(body: &Adjustment) -> Result<Sku, ApiError> {
     if !is_location_id(&body.location_id) {
         errors.push(FieldError::new("location_id", "must be 1-64 of A-Z a-z 0-9 _ -"));
     }
-    if body.delta == 0 || body.delta.abs() > MAX_COUNT {
+    // A range check, not `abs()`: `i64::MIN.abs()` overflows.
+    if body.delta == 0 || !(-MAX_COUNT..=MAX_COUNT).contains(&body.delta) {
         errors.push(FieldError::new("delta", format!("must be non-zero, between -{MAX_COUNT} and {MAX_COUNT}")));
     }
     if !(1..=200).contains(&body.reason.chars().count()) {

@@ -175,10 +175,9 @@ impl Plan for Adjust {
             return Ok(Step::Done(Counted { level: record.result, first: false }));
         }
         let before = level.as_ref().map_or(0, |l| l.on_hand);
-        let on_hand = before + self.delta;
-        if on_hand < 0 {
-            return Err(StockError::NotEnoughOnHand { on_hand: before });
-        }
+        // On hand never goes below zero; a movement in always applies.
+        let on_hand = before.checked_add(self.delta).filter(|after| *after >= 0 || self.delta > 0);
+        let Some(on_hand) = on_hand else { return Err(StockError::NotEnoughOnHand { on_hand: before }) };
         let (write, shown) = target.count(&product, level.as_ref(), on_hand, self.now);
         let key = event_key(&self.event_id);
         let record =

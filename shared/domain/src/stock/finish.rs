@@ -102,6 +102,11 @@ impl Plan for Finish {
                     return Err(StoreError::Invalid(format!("the product {} of a held line is gone", line.sku)).into());
                 }
                 let on_hand = view.level(&line.sku, location).map_or(0, |l| l.on_hand);
+                // A stock take may have counted fewer units than are held: selling them would
+                // take on hand below zero. Refused; the hold stays for staff to resolve.
+                if on_hand < line.qty {
+                    return Err(StockError::NotEnoughOnHand { on_hand });
+                }
                 let sale = Movement::Sell { from: on_hand, qty: line.qty };
                 sale.write(&line.sku, location, view.reorder_point(&line.sku), own, still_held)
             } else {
