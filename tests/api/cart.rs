@@ -255,6 +255,17 @@ async fn offline_batches_merge_deterministically() {
     shop.sync(&other, &future).await;
     let cart: Value = shop.put_line(&other, "D4", json!(1), None).await.json().await.expect("cart");
     assert!(lines(&cart).contains(&("D4".to_owned(), 1)));
+
+    // Any RFC 3339 time is taken, even past what nanoseconds in 64 bits reach (1677–2262):
+    // the far future is clamped to now, the far past loses to every later write.
+    let extremes = json!({"device_id": "odd-clock", "ops": [
+        {"op": "set", "sku": "E5", "qty": 2, "at": "9999-12-31T23:59:59Z"},
+        {"op": "set", "sku": "F6", "qty": 3, "at": "0001-01-01T00:00:00Z"}]});
+    let response = shop.sync(&other, &extremes).await;
+    assert_eq!(response.status(), 200, "the whole batch is taken");
+    let cart: Value = response.json().await.expect("cart");
+    assert_eq!(cart["applied"], 2);
+    assert!(lines(&cart).contains(&("E5".to_owned(), 2)) && lines(&cart).contains(&("F6".to_owned(), 3)));
 }
 
 #[tokio::test]

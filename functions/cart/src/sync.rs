@@ -38,6 +38,11 @@ struct OpBody {
     at: String,
 }
 
+/// Nanoseconds since the epoch as an i64, saturating at its ends.
+fn saturating_nanos(nanos: i128) -> i64 {
+    i64::try_from(nanos).unwrap_or(if nanos < 0 { i64::MIN } else { i64::MAX })
+}
+
 /// Checks the batch and turns it into writes (client times clamped), or lists every field
 /// problem.
 fn writes(body: &SyncBody, now_ns: i64, channel: &str) -> Result<Vec<Write>, ApiError> {
@@ -60,8 +65,10 @@ fn writes(body: &SyncBody, now_ns: i64, channel: &str) -> Result<Vec<Write>, Api
             (OpKind::Remove, None) => Ok(0),
             (OpKind::Remove, Some(_)) => Err(FieldError::new(format!("ops[{i}].qty"), "a remove takes no qty")),
         };
+        // Any RFC 3339 time is taken: one past what nanoseconds in an i64 reach (1677–2262)
+        // saturates, and a future one is clamped to now below anyway.
         let at = parse_rfc3339(&op.at)
-            .and_then(|t| i64::try_from(t.unix_timestamp_nanos()).ok())
+            .map(|t| saturating_nanos(t.unix_timestamp_nanos()))
             .ok_or_else(|| FieldError::new(format!("ops[{i}].at"), "must be an RFC 3339 time"));
         match (sku, qty, at) {
             (Ok(sku), Ok(qty), Ok(at)) => writes.push(Write {
