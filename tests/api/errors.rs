@@ -111,6 +111,17 @@ async fn non_json_media_type_is_415_and_bad_channel_400() {
         .await
         .expect("request");
     problem(response, 415, "unsupported_media_type").await;
+    // JSON without a label, or labelled in another charset than UTF-8, is refused too.
+    for content_type in [None, Some("application/json; charset=utf-16"), Some("application/json;charset=latin1")] {
+        let mut request = server.client.put(server.url("/stock/items/SHOE-1")).bearer_auth(&staff);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.body(product().to_string()).send().await.expect("request");
+        problem(response, 415, "unsupported_media_type").await;
+    }
+    let missing = server.client.get(server.url("/stock/items/SHOE-1")).send().await.expect("request");
+    problem(missing, 404, "not_found").await;
 
     let response =
         server.client.get(server.url("/stock/items/SHOE-1")).header("x-channel", "fax").send().await.expect("request");

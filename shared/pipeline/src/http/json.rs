@@ -49,11 +49,20 @@ pub fn response<T: Serialize>(status: http::StatusCode, value: &T) -> Result<htt
     Ok(response)
 }
 
-/// Whether a `Content-Type` names JSON (`application/json`, `application/x+json`, with or
-/// without parameters).
+/// Whether a `Content-Type` names JSON (`application/json`, `application/x+json`) in UTF-8:
+/// JSON between systems is UTF-8 (RFC 8259), so a `charset` other than UTF-8 is refused
+/// rather than misread.
 pub fn is_json_content_type(value: &str) -> bool {
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+    let utf8 = parts.all(|parameter| match parameter.split_once('=') {
+        Some((name, charset)) if name.trim().eq_ignore_ascii_case("charset") => {
+            matches!(charset.trim().trim_matches('"').to_ascii_lowercase().as_str(), "utf-8" | "utf8")
+        }
+        _ => true,
+    });
+    json && utf8
 }
 
 #[cfg(test)]
@@ -115,6 +124,8 @@ mod tests {
         assert!(is_json_content_type("Application/JSON; charset=utf-8"));
         assert!(is_json_content_type("application/merge-patch+json"));
         assert!(!is_json_content_type("text/plain"));
+        assert!(!is_json_content_type("application/json; charset=utf-16"));
+        assert!(is_json_content_type("application/json; charset=\"UTF-8\""));
         assert!(!is_json_content_type("application/x-www-form-urlencoded"));
     }
 }

@@ -217,10 +217,11 @@ fn prepare<'e, S, R: Copy>(
     if body.len() > BODY_LIMIT {
         return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
     }
-    if !body.is_empty()
-        && let Some(content_type) = parts.headers.get(header::CONTENT_TYPE)
-        && !content_type.to_str().is_ok_and(json::is_json_content_type)
-    {
+    // A body must say it is JSON in UTF-8: a body without `Content-Type` is refused too, so a
+    // form post or a mislabelled upload never reaches a parser that would guess.
+    let labelled_json =
+        parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(json::is_json_content_type);
+    if !body.is_empty() && !labelled_json {
         return Err(ApiError::UnsupportedMediaType);
     }
     let (route, params) = routes.find(&parts.method, parts.uri.path())?;
