@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{JwtConfig, JwtKey};
 
+/// The longest token verified: far above any real one (a few hundred bytes to a few KiB
+/// with many roles), far below what would make verification a cost an attacker picks.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 pub const LEEWAY_SECS: i64 = 30;
 
@@ -78,9 +82,13 @@ pub enum AuthError {
     /// The `Authorization` header is not `Bearer <token>`.
     #[error("the Authorization header must be `Bearer <token>`")]
     Malformed,
-    /// The token is not a well-formed JWT with the claims we need.
+    /// The token is not a well-formed JWT with the claims we need. The reason is ours, never
+    /// the JWT library's words (they would tell a prober how it parses).
     #[error("the token is not a valid JWT: {0}")]
-    Invalid(String),
+    Invalid(&'static str),
+    /// The token is longer than [`MAX_TOKEN_BYTES`]: refused before any parsing.
+    #[error("the token is longer than {MAX_TOKEN_BYTES} bytes")]
+    TooLarge,
     /// The signature does not verify, or the algorithm or key id is not the configured one.
     #[error("the token's signature does not verify")]
     BadSignature,
@@ -109,7 +117,9 @@ impl AuthError {
             Self::Expired => "token_expired",
             Self::NotYetValid => "token_not_yet_valid",
             Self::WrongIssuer | Self::WrongAudience => "token_not_accepted",
-            Self::Malformed | Self::Invalid(_) | Self::BadSignature | Self::NotConfigured => "invalid_token",
+            Self::Malformed | Self::Invalid(_) | Self::TooLarge | Self::BadSignature | Self::NotConfigured => {
+                "invalid_token"
+            }
         }
     }
 
@@ -188,7 +198,18 @@ impl Authenticator {
         if self.keys.is_empty() {
             return Err(AuthError::NotConfigured);
         }
-        let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::TooLarge);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|e| {
+            tracing::debug!(error = %e, "token header refused");
+            AuthError::Invalid("its header is not a JOSE header")
+        })?;
+        // RFC 7515 §4.1.11: a recipient that does not understand every extension listed in
+        // `crit` must reject the token. We understand none.
+        if header.crit.is_some() {
+            return Err(AuthError::Invalid("it names critical header extensions this service does not support"));
+        }
         let key = self.key_for(header.kid.as_deref())?;
         if header.alg != key.algorithm {
             return Err(AuthError::BadSignature);
@@ -220,7 +241,10 @@ impl Authenticator {
                 ErrorKind::InvalidAudience => AuthError::WrongAudience,
                 ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => AuthError::WrongIssuer,
                 ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => AuthError::WrongAudience,
-                _ => AuthError::Invalid(e.to_string()),
+                _ => {
+                    tracing::debug!(error = %e, "token refused");
+                    AuthError::Invalid("its claims are missing, malformed or of the wrong type")
+                }
             })?
             .claims;
         if claims.exp + LEEWAY_SECS <= now_epoch_secs {
@@ -230,7 +254,7 @@ impl Authenticator {
             return Err(AuthError::NotYetValid);
         }
         if claims.sub.is_empty() || claims.sub.len() > 255 {
-            return Err(AuthError::Invalid("`sub` must be 1 to 255 characters".to_owned()));
+            return Err(AuthError::Invalid("`sub` must be 1 to 255 characters"));
         }
         let mut roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
         roles.dedup();
@@ -245,7 +269,7 @@ impl Authenticator {
                 _ => Ok(only),
             };
         }
-        let kid = kid.ok_or_else(|| AuthError::Invalid("the token needs a `kid` header".to_owned()))?;
+        let kid = kid.ok_or(AuthError::Invalid("the token needs a `kid` header"))?;
         self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)).ok_or(AuthError::BadSignature)
     }
 }

@@ -174,3 +174,35 @@ fn minted_tokens_verify() {
     let caller = secret_auth().verify(&token, NOW).expect("valid");
     assert_eq!(caller.roles, vec![Role::Staff]);
 }
+
+#[test]
+fn a_token_with_critical_extensions_is_refused() {
+    let mut header = Header::new(Algorithm::HS256);
+    header.crit = Some(vec!["exp-v2".into()]);
+    let token = jsonwebtoken::encode(&header, &claims(), &EncodingKey::from_secret(SECRET)).expect("sign");
+    assert!(matches!(secret_auth().verify(&token, NOW), Err(AuthError::Invalid(_))));
+}
+
+#[test]
+fn an_oversized_token_is_refused_before_it_is_parsed() {
+    let mut big = claims();
+    big["pad"] = json!("x".repeat(MAX_TOKEN_BYTES));
+    assert_eq!(secret_auth().verify(&hs(&big), NOW), Err(AuthError::TooLarge));
+    // Near the limit, a real token still verifies.
+    let mut fits = claims();
+    fits["pad"] = json!("x".repeat(MAX_TOKEN_BYTES / 2));
+    assert!(secret_auth().verify(&hs(&fits), NOW).is_ok());
+}
+
+#[test]
+fn refusals_never_repeat_the_jwt_librarys_words() {
+    let mut wrong_type = claims();
+    wrong_type["exp"] = json!("tomorrow");
+    for token in [hs(&wrong_type), "not.a.jwt".to_owned(), "e30.e30.sig".to_owned()] {
+        let err = secret_auth().verify(&token, NOW).expect_err("refused");
+        let text = err.to_string();
+        for library_word in ["invalid type", "Base64", "JSON error", "expected", "line "] {
+            assert!(!text.contains(library_word), "{text}");
+        }
+    }
+}
