@@ -372,11 +372,9 @@ async fn a_cart_holder_reserves_for_pickup_in_store() {
     let server = TestServer::start();
     let desk = Desk::new(&server);
     shop(&desk).await;
-    let cart: Value =
-        server.client.post(server.url("/cart/carts")).send().await.expect("cart").json().await.expect("json");
-    let cart_id = cart["cart_id"].as_str().expect("id");
+    let cart_id = &cart_with(&desk, None, &[("A", 2)]).await;
     let body = json!({"reservation_id": "bopis-1", "cart_id": cart_id, "location_id": "paris",
-                      "lines": [{"sku": "A", "qty": 2}], "ttl_seconds": 3600});
+                      "lines": [{"sku": "A", "qty": 2}], "ttl_seconds": 900});
     let created = desk.send(Method::POST, "/stock/reservations", None, Some(body)).await;
     assert_eq!(created.status(), 201);
     let seen = desk.ok(Method::GET, &format!("/stock/reservations/bopis-1?cart_id={cart_id}"), None, None).await;
@@ -436,4 +434,92 @@ async fn deltas_out_of_range_are_422_and_change_nothing() {
     }
     let level = desk.level("A", "wh-1", 5).await;
     assert_eq!(level["on_hand"], 5);
+}
+
+/// A new anonymous cart holding `lines`; its id.
+async fn cart_with(desk: &Desk<'_>, token: Option<&str>, lines: &[(&str, u32)]) -> String {
+    let mut request = desk.server.client.post(desk.server.url("/cart/carts"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let cart: Value = request.send().await.expect("cart").json().await.expect("json");
+    let id = cart["cart_id"].as_str().expect("id").to_owned();
+    for (sku, qty) in lines {
+        let mut put = desk.server.client.put(desk.server.url(&format!("/cart/carts/{id}/lines/{sku}")));
+        if let Some(token) = token {
+            put = put.bearer_auth(token);
+        }
+        assert_eq!(put.json(&json!({"qty": qty})).send().await.expect("line").status(), 200);
+    }
+    id
+}
+
+#[tokio::test]
+async fn a_cart_holder_holds_at_most_the_cart_once_and_briefly() {
+    let server = TestServer::start();
+    let desk = Desk::new(&server);
+    shop(&desk).await;
+    let cart = cart_with(&desk, None, &[("A", 2)]).await;
+    let hold = |id: &str, lines: Value, ttl: i64| json!({"reservation_id": id, "cart_id": cart, "lines": lines, "ttl_seconds": ttl});
+    let web = desk.availability("sku=A", "web").await["items"][0]["available"].clone();
+
+    // More than the cart holds, a SKU it does not hold, a week-long hold: refused.
+    for (lines, ttl, field) in [
+        (json!([{"sku": "A", "qty": 3}]), 600, "lines[0].qty"),
+        (json!([{"sku": "A", "qty": 1}, {"sku": "A", "qty": 2}]), 600, "lines[1].qty"),
+        (json!([{"sku": "B", "qty": 1}]), 600, "lines[0].qty"),
+        (json!([{"sku": "A", "qty": 1}]), 7 * 24 * 3600, "ttl_seconds"),
+    ] {
+        let body = problem(
+            desk.send(Method::POST, "/stock/reservations", None, Some(hold("x", lines, ttl))).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(body["errors"][0]["field"], field, "{body}");
+    }
+    assert_eq!(desk.availability("sku=A", "web").await["items"][0]["available"], web, "nothing was held");
+
+    // One live hold per cart; releasing it frees the cart for the next.
+    let first = desk
+        .send(Method::POST, "/stock/reservations", None, Some(hold("h-1", json!([{"sku": "A", "qty": 2}]), 900)))
+        .await;
+    assert_eq!(first.status(), 201);
+    let second = desk
+        .send(Method::POST, "/stock/reservations", None, Some(hold("h-2", json!([{"sku": "A", "qty": 1}]), 900)))
+        .await;
+    problem(second, 409, "cart_already_reserved").await;
+    let again = desk
+        .send(Method::POST, "/stock/reservations", None, Some(hold("h-1", json!([{"sku": "A", "qty": 2}]), 900)))
+        .await;
+    assert_eq!(again.status(), 200, "a repeat of the live hold is answered, not refused");
+    desk.ok(Method::DELETE, &format!("/stock/reservations/h-1?cart_id={cart}"), None, None).await;
+    let next = desk
+        .send(Method::POST, "/stock/reservations", None, Some(hold("h-3", json!([{"sku": "A", "qty": 1}]), 900)))
+        .await;
+    assert_eq!(next.status(), 201);
+}
+
+#[tokio::test]
+async fn a_customers_cart_id_is_no_capability_for_anyone_else() {
+    let server = TestServer::start();
+    let desk = Desk::new(&server);
+    shop(&desk).await;
+    let alice = server.token("alice", &[Role::Customer]);
+    let bob = server.token("bob", &[Role::Customer]);
+    let cart = cart_with(&desk, Some(&alice), &[("A", 1)]).await;
+    let body = |id: &str| json!({"reservation_id": id, "cart_id": cart, "lines": [{"sku": "A", "qty": 1}], "ttl_seconds": 600});
+    problem(desk.send(Method::POST, "/stock/reservations", Some(&bob), Some(body("bob-1"))).await, 403, "forbidden")
+        .await;
+    problem(desk.send(Method::POST, "/stock/reservations", None, Some(body("anon-1"))).await, 401, "unauthenticated")
+        .await;
+    let mine = desk.send(Method::POST, "/stock/reservations", Some(&alice), Some(body("alice-1"))).await;
+    assert_eq!(mine.status(), 201);
+    // Knowing the cart's id reads or releases nothing of alice's.
+    let path = format!("/stock/reservations/alice-1?cart_id={cart}");
+    problem(desk.send(Method::GET, &path, None, None).await, 401, "unauthenticated").await;
+    problem(desk.send(Method::DELETE, &path, None, None).await, 401, "unauthenticated").await;
+    problem(desk.send(Method::DELETE, &path, Some(&bob), None).await, 403, "forbidden").await;
+    let held = desk.ok(Method::GET, "/stock/reservations/alice-1", Some(&alice), None).await;
+    assert_eq!(held["status"], "held");
 }

@@ -22,6 +22,8 @@ use sha2::{Digest, Sha256};
 
 use crate::availability::{LineBody, parse_lines};
 use crate::reads::selling_locations;
+use omnicanal_domain::cart::model::{Cart, Status};
+use omnicanal_domain::cart::record::{cart_key, from_item as cart_from_item, is_cart_id};
 
 /// The longest hold a reservation may ask for (7 days).
 pub(crate) const MAX_TTL_SECONDS: i64 = 7 * 24 * 3600;
@@ -62,17 +64,69 @@ fn respond(status: StatusCode, reservation: &Reservation, now: i64) -> Result<ht
     json::response(status, &shown)
 }
 
-/// Whether `cart_id` names an active cart (the holder's capability).
-async fn active_cart<S: Store>(store: &S, cart_id: &str) -> Result<bool, ApiError> {
-    if !omnicanal_domain::cart::record::is_cart_id(cart_id) {
-        return Ok(false);
+/// The active cart `cart_id` names, if any.
+async fn active_cart<S: Store>(store: &S, cart_id: &str) -> Result<Option<Cart>, ApiError> {
+    if !is_cart_id(cart_id) {
+        return Ok(None);
     }
-    match store.get(&omnicanal_domain::cart::record::cart_key(cart_id)).await? {
-        Some(item) => {
-            Ok(omnicanal_domain::cart::record::from_item(item)?.status == omnicanal_domain::cart::model::Status::Active)
+    let cart = store.get(&cart_key(cart_id)).await?.map(cart_from_item).transpose()?;
+    Ok(cart.filter(|cart| cart.status == Status::Active))
+}
+
+/// Who holds stock, and so within which limits.
+enum Asker {
+    /// A service: the contract's limits.
+    Service,
+    /// A signed-in customer: the contract's limits, their own carts only.
+    Customer(String),
+    /// Whoever shows an anonymous cart's id: at most what the cart holds, for a short time,
+    /// one live reservation at a time.
+    CartHolder(Cart),
+}
+
+/// Who asks, given the cart the body names: another customer's cart is no capability, for
+/// another customer (`403`) nor for a caller without a token (`401`).
+fn holder(caller: Option<&Caller>, cart: Option<Cart>, named_cart: bool) -> Result<Asker, ApiError> {
+    if caller.is_some_and(|c| c.has(Role::Service)) {
+        return Ok(Asker::Service);
+    }
+    if named_cart && cart.is_none() {
+        return Err(ApiError::invalid("cart_id", "no active cart with this id"));
+    }
+    let customer = caller.filter(|c| c.has(Role::Customer)).map(|c| c.sub.clone());
+    match (customer, cart) {
+        (Some(me), Some(cart)) if cart.customer_id.as_ref().is_some_and(|owner| *owner != me) => {
+            Err(ApiError::forbidden("this cart belongs to another customer"))
         }
-        None => Ok(false),
+        (Some(me), _) => Ok(Asker::Customer(me)),
+        (None, Some(cart)) if cart.customer_id.is_none() => Ok(Asker::CartHolder(cart)),
+        (None, _) if caller.is_some() => {
+            Err(ApiError::forbidden("reservations are for customers, services and cart holders"))
+        }
+        (None, _) => Err(ApiError::Unauthenticated(omnicanal_pipeline::auth::AuthError::Missing)),
     }
+}
+
+/// A cart holder's limits: a hold of at most `max_ttl` seconds, of no more than the cart
+/// holds, line by line (quantities summed per SKU).
+fn within_cart(cart: &Cart, lines: &[WantedLine], ttl: i64, max_ttl: i64) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if ttl > max_ttl {
+        errors.push(FieldError::new(
+            "ttl_seconds",
+            format!("a cart's holder may hold stock for at most {max_ttl} seconds"),
+        ));
+    }
+    let mut asked: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        let total = asked.entry(line.sku.as_str()).or_insert(0);
+        *total += line.qty.get();
+        let in_cart = cart.live_lines().find(|(sku, _)| *sku == line.sku.as_str()).map_or(0, |(_, l)| i64::from(l.qty));
+        if *total > in_cart {
+            errors.push(FieldError::new(format!("lines[{i}].qty"), format!("more than the cart holds ({in_cart})")));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
 }
 
 /// The parts of a reservation request every check passed: its id and lines.
@@ -102,18 +156,18 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
     let body: ReserveBody = call.json()?;
     let (reservation_id, lines) = parse(&body)?;
     let caller = call.caller()?.cloned();
-    let customer_id = caller.as_ref().filter(|c| c.has(Role::Customer)).map(|c| c.sub.clone());
-    let is_service = caller.as_ref().is_some_and(|c| c.has(Role::Service));
-    let holds_cart = match &body.cart_id {
+    let cart = match &body.cart_id {
         Some(cart_id) => active_cart(&call.env.store, cart_id).await?,
-        None => false,
+        None => None,
     };
-    if body.cart_id.is_some() && !holds_cart && !is_service {
-        return Err(ApiError::invalid("cart_id", "no active cart with this id"));
+    let holder = holder(caller.as_ref(), cart, body.cart_id.is_some())?;
+    if let Asker::CartHolder(cart) = &holder {
+        within_cart(cart, &lines, body.ttl_seconds, call.env.config.cart_hold_seconds)?;
     }
-    if customer_id.is_none() && !is_service && !holds_cart {
-        return Err(ApiError::Unauthenticated(omnicanal_pipeline::auth::AuthError::Missing));
-    }
+    let customer_id = match &holder {
+        Asker::Customer(me) => Some(me.clone()),
+        Asker::Service | Asker::CartHolder(_) => None,
+    };
     let store = &call.env.store;
     let now = call.now().unix_timestamp();
     let channel = call.channel.to_string();
@@ -137,6 +191,7 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         customer_id,
         channel,
         created_at: rfc3339(call.now()),
+        cart_hold: matches!(holder, Asker::CartHolder(_)),
     };
     let reserve = &Reserve { request, candidates, now };
     let keys = &reserve.reads();
@@ -239,8 +294,13 @@ fn authorize<S>(call: &Call<'_, S>, reservation: &Reservation) -> Result<(), Api
     {
         return Ok(());
     }
+    // A cart id is the capability of an anonymous cart's holds only: a customer's hold is
+    // theirs, whoever knows the cart's id.
     let shown_cart = call.query_value("cart_id")?;
-    if reservation.cart_id.is_some() && shown_cart == reservation.cart_id.as_deref() {
+    if reservation.customer_id.is_none()
+        && reservation.cart_id.is_some()
+        && shown_cart == reservation.cart_id.as_deref()
+    {
         return Ok(());
     }
     match caller {

@@ -32,6 +32,8 @@ pub const JWT_AUDIENCE: &str = "OMNICANAL_JWT_AUDIENCE";
 pub const CORS_ORIGINS: &str = "OMNICANAL_CORS_ORIGINS";
 /// Lifetime of anonymous carts, in seconds.
 pub const CART_TTL_SECONDS: &str = "OMNICANAL_CART_TTL_SECONDS";
+/// The longest hold an anonymous cart's holder may ask for, in seconds.
+pub const CART_HOLD_SECONDS: &str = "OMNICANAL_CART_HOLD_SECONDS";
 /// The loyalty rules, a JSON document (see `loyalty_rules::LoyaltyRules`).
 pub const LOYALTY_RULES: &str = "OMNICANAL_LOYALTY_RULES";
 /// Half-life of a customer's category affinity, in days (offers).
@@ -127,6 +129,9 @@ pub struct Config {
     pub cors_origins: CorsOrigins,
     /// Anonymous cart lifetime in seconds (30 days).
     pub cart_ttl_seconds: u64,
+    /// The longest hold an anonymous cart's holder may place, in seconds (15 minutes): a
+    /// cart id proves no more than a shopper about to pay.
+    pub cart_hold_seconds: i64,
     /// Half-life of category affinity, in days (default 14).
     pub affinity_half_life_days: u32,
     /// The loyalty programme's rules.
@@ -144,6 +149,7 @@ impl Default for Config {
             jwt: JwtConfig::default(),
             cors_origins: CorsOrigins::None,
             cart_ttl_seconds: 30 * 24 * 3600,
+            cart_hold_seconds: 15 * 60,
             affinity_half_life_days: 14,
             loyalty: omnicanal_domain::loyalty::rules::LoyaltyRules::default(),
         }
@@ -235,6 +241,15 @@ impl Config {
                 _ => problems.push(problem(
                     CART_TTL_SECONDS,
                     "must be a whole number of seconds between 60 and 31536000".to_owned(),
+                )),
+            }
+        }
+        if let Some(hold) = get(CART_HOLD_SECONDS) {
+            match hold.trim().parse::<i64>() {
+                Ok(secs) if (60..=86_400).contains(&secs) => config.cart_hold_seconds = secs,
+                _ => problems.push(problem(
+                    CART_HOLD_SECONDS,
+                    "must be a whole number of seconds between 60 and 86400".to_owned(),
                 )),
             }
         }

@@ -53,6 +53,7 @@ impl From<StockError> for ApiError {
             StockError::NotEnoughOnHand { .. } => Self::conflict("insufficient_stock", err.to_string()),
             StockError::EventIdReused => Self::conflict("event_id_reused", err.to_string()),
             StockError::NoSuchReservation => Self::not_found(err.to_string()),
+            StockError::CartAlreadyHolds(_) => Self::conflict("cart_already_reserved", err.to_string()),
             StockError::WrongState { shown, .. } => {
                 let code = if shown == ReservationStatus::Expired {
                     "reservation_expired"

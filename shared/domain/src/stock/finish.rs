@@ -7,7 +7,7 @@ use omnicanal_store::{Condition, GSI1PK, GSI1SK, Key, StoreError, Update, WriteO
 
 use crate::plan::{Plan, Reads, Step};
 use crate::stock::movement::Movement;
-use crate::stock::records::{Reservation, ReservationStatus, hold_attr, reservation_key};
+use crate::stock::records::{Reservation, ReservationStatus, cart_hold_key, hold_attr, reservation_key};
 use crate::stock::refusal::StockError;
 use crate::stock::view::StockView;
 use crate::values::Sku;
@@ -113,6 +113,14 @@ impl Plan for Finish {
                 Movement::Release { qty: line.qty }.write(&line.sku, location, 0, own, still_held)
             };
             ops.push(op);
+        }
+        // A cart holder's hold gives up the cart's one live hold, while it is still this
+        // one's: once expired, a newer reservation may own it.
+        if let Some(cart_id) =
+            reservation.cart_id.as_deref().filter(|_| reservation.cart_hold && reservation.until >= now)
+        {
+            let mine = Condition::Or(vec![Condition::NotExists, Condition::eq("reservation_id", s(id.as_str()))]);
+            ops.push(WriteOp::Delete { key: cart_hold_key(cart_id), condition: Some(mine) });
         }
         reservation.status = target;
         Ok(Step::Write { ops, then: (Finished::Done, reservation) })

@@ -64,6 +64,7 @@ fn reserve(lines: &[(&str, i64)], candidates: &[&str]) -> Reserve {
             channel: "web".into(),
             fingerprint: "f".into(),
             created_at: "2026-11-22T10:00:00Z".into(),
+            cart_hold: false,
         },
         candidates: candidates.iter().map(|c| (*c).to_owned()).collect(),
         now: NOW,

@@ -223,6 +223,10 @@ pub struct Reservation {
     pub channel: String,
     /// A hash of the request, to tell a retry from a reuse of the id.
     pub fingerprint: String,
+    /// Whether this is the one live hold of its cart's holder ([`cart_hold_key`]), which
+    /// ending it gives up.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cart_hold: bool,
     /// Creation time (RFC 3339).
     pub created_at: String,
 }
@@ -238,6 +242,12 @@ struct ReservationItem {
 /// The key of a reservation.
 pub fn reservation_key(reservation_id: &str) -> Key {
     Key::new(format!("RES#{}", part(reservation_id)), "RES")
+}
+
+/// The key of an anonymous cart's one live hold: `{reservation_id, until}`. A cart's holder
+/// proves no more than a shopper about to pay, so they get one hold at a time.
+pub fn cart_hold_key(cart_id: &str) -> Key {
+    Key::new(format!("CART#{}", part(cart_id)), "HOLD")
 }
 
 /// The sweep index partition of a reservation id.

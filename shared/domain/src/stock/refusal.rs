@@ -49,6 +49,9 @@ pub enum StockError {
     /// The event id was used for another movement.
     #[error("this event_id was applied to another movement")]
     EventIdReused,
+    /// The cart's holder already holds stock with another live reservation.
+    #[error("this cart already holds stock with reservation {0}; release it first")]
+    CartAlreadyHolds(String),
     /// No reservation has this id.
     #[error("no such reservation")]
     NoSuchReservation,

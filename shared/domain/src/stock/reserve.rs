@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use omnicanal_store::{Condition, Key, StoreError, Update, WriteOp};
+use omnicanal_store::{AttributeValue, Condition, EXPIRES_AT, Item, Key, StoreError, Update, WriteOp, num, s};
 
 use crate::ids::{Quantity, ReservationId};
 use crate::plan::{Plan, Reads, Step};
 use crate::stock::movement::Movement;
 use crate::stock::records::{
-    Hold, Reservation, ReservationStatus, ReservedLine, hold_attr, hold_value, reservation_key,
+    Hold, Reservation, ReservationStatus, ReservedLine, cart_hold_key, hold_attr, hold_value, reservation_key,
 };
 use crate::stock::refusal::{ShortLine, StockError};
 use crate::stock::rules::choose_location;
@@ -48,6 +48,8 @@ pub struct HoldRequest {
     pub fingerprint: String,
     /// Now, as the record shows it (RFC 3339).
     pub created_at: String,
+    /// Made by the holder of an anonymous cart (`cart_id`): the cart's one live hold.
+    pub cart_hold: bool,
 }
 
 /// What a hold plan answers.
@@ -97,6 +99,34 @@ impl Reserve {
     }
 }
 
+impl Reserve {
+    /// The cart hold this reservation takes, when it is a cart holder's.
+    fn cart_hold_key(&self) -> Option<Key> {
+        self.request.cart_id.as_deref().filter(|_| self.request.cart_hold).map(cart_hold_key)
+    }
+
+    /// The write of the cart's one live hold, which lapses with the hold (its `expires_at`
+    /// is the hold's end, so the table counts it absent after): refused at once when another
+    /// live one is read, and conditioned so two racing holders get one hold between them.
+    fn cart_hold(&self, read: &Reads, until: i64) -> Result<Option<WriteOp>, StockError> {
+        let Some(key) = self.cart_hold_key() else { return Ok(None) };
+        if let Some(live) = read.get(&key) {
+            let other = match live.get("reservation_id") {
+                Some(AttributeValue::S(id)) => id.clone(),
+                _ => String::new(),
+            };
+            return Err(StockError::CartAlreadyHolds(other));
+        }
+        let item = Item::from([
+            ("pk".to_owned(), s(key.pk.clone())),
+            ("sk".to_owned(), s(key.sk.clone())),
+            ("reservation_id".to_owned(), s(self.request.reservation_id.as_str())),
+            (EXPIRES_AT.to_owned(), num(until)),
+        ]);
+        Ok(Some(WriteOp::Put { item, condition: Some(Condition::NotExists) }))
+    }
+}
+
 impl Plan for Reserve {
     type Answer = Held;
     type Refusal = StockError;
@@ -106,6 +136,7 @@ impl Plan for Reserve {
     fn reads(&self) -> Vec<Key> {
         let mut keys = StockView::keys(&self.skus(), &self.candidates);
         keys.push(reservation_key(self.request.reservation_id.as_str()));
+        keys.extend(self.cart_hold_key());
         keys
     }
 
@@ -154,8 +185,10 @@ impl Plan for Reserve {
             channel: request.channel.clone(),
             fingerprint: request.fingerprint.clone(),
             created_at: request.created_at.clone(),
+            cart_hold: self.cart_hold_key().is_some(),
         };
         let mut ops = vec![WriteOp::Put { item: reservation.to_item()?, condition: Some(Condition::NotExists) }];
+        ops.extend(self.cart_hold(read, reservation.until)?);
         for line in &reservation.lines {
             let hold = Hold { qty: line.qty, until: reservation.until };
             let own = vec![Update::set(hold_attr(&reservation.reservation_id), hold_value(&hold)?)];
