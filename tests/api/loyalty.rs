@@ -200,3 +200,27 @@ async fn bad_input_is_refused() {
     .await;
     assert_eq!(me(&server, &kim).await["balance"], 0, "nothing changed");
 }
+
+#[tokio::test]
+async fn earnings_count_only_in_the_programmes_currency() {
+    let server = TestServer::start();
+    let service = server.token("oms", &[Role::Service]);
+    let now = ago(0);
+    for (i, code) in ["JPY", "KWD", "USD"].iter().enumerate() {
+        let mut body = order("yuki", &format!("fx-{i}"), 10_000, "web", &now);
+        body["amount"]["currency"] = json!(code);
+        let response = send(&server, Method::POST, "/loyalty/earn", &service, Some(body)).await;
+        let problem = problem(response, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "amount.currency", "{code}: {problem}");
+    }
+    let mut made_up = order("yuki", "fx-zzz", 10_000, "web", &now);
+    made_up["amount"]["currency"] = json!("ZZZ");
+    let response = send(&server, Method::POST, "/loyalty/earn", &service, Some(made_up)).await;
+    let problem = problem(response, 400, "invalid_request").await;
+    assert_eq!(problem["errors"][0]["field"], "amount.currency", "{problem}");
+    let yuki = server.token("yuki", &[Role::Customer]);
+    assert_eq!(me(&server, &yuki).await["balance"], 0, "nothing was earned");
+    let (status, _) = earn(&server, &service, order("yuki", "eur-1", 10_000, "web", &now)).await;
+    assert_eq!(status, 201);
+    assert_eq!(me(&server, &yuki).await["balance"], 100);
+}

@@ -41,6 +41,13 @@ pub(crate) async fn earn<S: Store>(call: &Call<'_, S>) -> Result<http::Response<
     if !(1..=1_000_000_000_000).contains(&body.amount.amount) {
         errors.push(FieldError::new("amount.amount", "must be positive (minor units)"));
     }
+    let programme = call.env.config.loyalty.currency;
+    if body.amount.currency != programme {
+        errors.push(FieldError::new(
+            "amount.currency",
+            format!("the loyalty programme counts in {}", programme.as_str()),
+        ));
+    }
     let channel = Channel::parse(&body.channel).map_err(|m| errors.push(FieldError::new("channel", m))).ok();
     let at = parse_rfc3339(&body.at).map(|t| t.unix_timestamp()).filter(|t| *t <= now + MAX_AHEAD_SECS);
     if at.is_none() {

@@ -44,17 +44,33 @@ impl<'de> Deserialize<'de> for Sku {
     }
 }
 
-/// An ISO 4217 currency code: three upper-case letters.
+/// An ISO 4217 currency that money can be counted in: a code of the standard's list (from
+/// the `iso_currency` crate) with a minor-unit exponent, so `XXX`, `XTS` and made-up codes
+/// such as `ZZZ` are refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency([u8; 3]);
 
 impl Currency {
-    /// Parses a currency code.
+    /// The euro.
+    pub const EUR: Self = Self(*b"EUR");
+
+    /// Parses a currency code (upper case, as the standard writes it).
     pub fn parse(text: &str) -> Result<Self, String> {
-        match text.as_bytes() {
-            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
-            _ => Err("must be an ISO 4217 code such as EUR".to_owned()),
+        let known = iso_currency::Currency::from_code(text).filter(|c| c.exponent().is_some());
+        match (text.as_bytes(), known) {
+            ([a, b, c], Some(_)) if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
+            _ => Err("must be an ISO 4217 currency code such as EUR".to_owned()),
         }
+    }
+
+    /// How many decimal places its minor unit has: 2 for EUR, 0 for JPY, 3 for KWD.
+    pub fn exponent(self) -> u32 {
+        iso_currency::Currency::from_code(self.as_str()).and_then(iso_currency::Currency::exponent).map_or(2, u32::from)
+    }
+
+    /// Minor units in one whole unit: 100 for EUR, 1 for JPY, 1000 for KWD.
+    pub fn minor_per_unit(self) -> i64 {
+        10_i64.pow(self.exponent())
     }
 
     /// The code as text.
@@ -98,7 +114,10 @@ mod tests {
             assert!(Sku::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Currency::parse("EUR").map(|c| c.as_str().to_owned()), Ok("EUR".into()));
-        for bad in ["eur", "EURO", "E1R", ""] {
+        for (code, per_unit) in [("EUR", 100), ("JPY", 1), ("KWD", 1000)] {
+            assert_eq!(Currency::parse(code).map(Currency::minor_per_unit), Ok(per_unit), "{code}");
+        }
+        for bad in ["eur", "EURO", "E1R", "", "ZZZ", "XXX"] {
             assert!(Currency::parse(bad).is_err(), "{bad}");
         }
     }

@@ -127,3 +127,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn points_count_whole_units_of_the_programmes_currency() {
+    use crate::loyalty::rules::LoyaltyRules;
+    use crate::values::Currency;
+    let euro = LoyaltyRules::default();
+    assert_eq!(euro.points(10_000, 0, false), 100, "100.00 EUR");
+    let yen = LoyaltyRules { currency: Currency::parse("JPY").expect("JPY"), ..LoyaltyRules::default() };
+    assert_eq!(yen.points(10_000, 0, false), 10_000, "10,000 JPY are 10,000 whole units");
+    let dinar = LoyaltyRules { currency: Currency::parse("KWD").expect("KWD"), ..LoyaltyRules::default() };
+    assert_eq!(dinar.points(10_000, 0, false), 10, "10.000 KWD");
+}

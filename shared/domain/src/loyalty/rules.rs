@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use omnicanal_store::{AttributeValue, Item};
 
+use crate::values::Currency;
+
 /// One tier: from a 12-month spend (minor units), with a multiplier (percent: 125 = ×1.25).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +33,9 @@ pub struct LoyaltyRules {
     pub multi_channel_min: usize,
     /// Days until earned points expire.
     pub expiry_days: u32,
+    /// The one currency the programme counts purchases in (EUR): an earning in another is
+    /// refused, so spend never adds minor units of different currencies.
+    pub currency: Currency,
 }
 
 impl Default for LoyaltyRules {
@@ -45,6 +50,7 @@ impl Default for LoyaltyRules {
             multi_channel_bonus_percent: 10,
             multi_channel_min: 2,
             expiry_days: 365,
+            currency: Currency::EUR,
         }
     }
 }
@@ -87,9 +93,10 @@ impl LoyaltyRules {
     /// The points a purchase of `amount_minor` earns for a customer whose 12-month spend
     /// before it was `spend_before`, with or without the multi-channel bonus:
     /// `floor(units × points_per_unit × tier multiplier × (1 + bonus))`, in exact integer
-    /// arithmetic (`units` are whole currency units, refunds and negatives earn nothing).
+    /// arithmetic (`units` are whole units of the programme's currency, refunds and
+    /// negatives earn nothing).
     pub fn points(&self, amount_minor: i64, spend_before: i64, multi_channel: bool) -> i64 {
-        let units = i128::from(amount_minor.max(0) / 100);
+        let units = i128::from(amount_minor.max(0) / self.currency.minor_per_unit());
         let bonus_percent = if multi_channel { i128::from(self.multi_channel_bonus_percent) } else { 0 };
         let points = units
             * i128::from(self.points_per_unit)

@@ -58,11 +58,17 @@ pub struct Ranked {
     priority: i32,
 }
 
-/// Formats minor units as `12.50 EUR`.
+/// Formats minor units with the currency's own decimals: `12.50 EUR`, `1250 JPY`,
+/// `1.250 KWD`.
 pub fn format_money(money: Money) -> String {
     let sign = if money.amount < 0 { "-" } else { "" };
     let abs = money.amount.unsigned_abs();
-    format!("{sign}{}.{:02} {}", abs / 100, abs % 100, money.currency.as_str())
+    let code = money.currency.as_str();
+    let per_unit = money.currency.minor_per_unit().unsigned_abs();
+    match usize::try_from(money.currency.exponent()).unwrap_or(2) {
+        0 => format!("{sign}{abs} {code}"),
+        digits => format!("{sign}{}.{:0digits$} {code}", abs / per_unit, abs % per_unit),
+    }
 }
 
 /// The currency the cart is priced in: the one most of its lines use (ties: alphabetical).
@@ -86,7 +92,7 @@ fn subtotal<'a>(lines: impl Iterator<Item = &'a PricedLine>, currency: Currency)
 
 /// The offer's value for this shopper and cart at `now`, or `None` when it is not eligible
 /// (outside its window, another channel or tier, no affinity for its categories, below the
-/// minimum subtotal, or its limits used up).
+/// minimum subtotal, in another currency than the cart, or its limits used up).
 pub fn evaluate(offer: &Offer, lines: &[PricedLine], shopper: &Shopper, now: i64, used_up: bool) -> Option<Ranked> {
     if !offer.is_active(now) || used_up {
         return None;
@@ -109,7 +115,11 @@ pub fn evaluate(offer: &Offer, lines: &[PricedLine], shopper: &Shopper, now: i64
     if !offer.affinity_categories.is_empty() && liked.is_none() {
         return None;
     }
-    let currency = offer.currency().or_else(|| cart_currency(lines))?;
+    // An offer in one currency says nothing of a cart priced in another.
+    let currency = match (offer.currency(), cart_currency(lines)) {
+        (Some(offer), Some(cart)) if offer != cart => return None,
+        (offer, cart) => offer.or(cart)?,
+    };
     let cart_subtotal = subtotal(lines.iter(), currency);
     if let Some(min) = offer.min_subtotal
         && cart_subtotal < min.amount

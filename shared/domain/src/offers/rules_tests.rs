@@ -104,3 +104,22 @@ fn money_formats_with_two_decimals() {
     assert_eq!(format_money(eur(5)), "0.05 EUR");
     assert_eq!(format_money(eur(123456)), "1234.56 EUR");
 }
+
+#[test]
+fn money_shows_its_currencys_own_decimals() {
+    let money = |amount, code| Money { amount, currency: Currency::parse(code).expect("ISO 4217") };
+    assert_eq!(format_money(money(1250, "EUR")), "12.50 EUR");
+    assert_eq!(format_money(money(1250, "JPY")), "1250 JPY");
+    assert_eq!(format_money(money(-1250, "KWD")), "-1.250 KWD");
+}
+
+#[test]
+fn an_offer_in_another_currency_than_the_cart_is_not_eligible() {
+    let usd = Currency::parse("USD").expect("USD");
+    let mut in_dollars = offer("usd");
+    in_dollars.min_subtotal = Some(Money { amount: 100, currency: usd });
+    assert!(evaluate(&in_dollars, &cart(), &shopper(), NOW, false).is_none(), "a EUR cart");
+    let dollar_cart: Vec<PricedLine> =
+        cart().into_iter().map(|l| PricedLine { unit: Money { amount: l.unit.amount, currency: usd }, ..l }).collect();
+    assert!(evaluate(&in_dollars, &dollar_cart, &shopper(), NOW, false).is_some(), "a USD cart");
+}
