@@ -464,8 +464,8 @@ async fn offers_routes(b: &mut Bench) {
         &[],
         json!({"order_id": "o-1"}),
         201,
-        2,
-        "one batch read (offer, this order's redemption), one transaction: redemption + both counters, conditioned",
+        4,
+        "eligibility's reads (profile, account, cart pointer; the cart; its prices), one batch read (offer, this order's redemption, both counters), one transaction; the floor reads the pointer with the offer",
     )
     .await;
     b.measure(
@@ -477,7 +477,7 @@ async fn offers_routes(b: &mut Bench) {
         json!({"order_id": "o-1"}),
         200,
         1,
-        "the first batch read finds this order's redemption",
+        "eligibility's reads come first (3), then the batch read finds this order's redemption; the floor would look for it first",
     )
     .await;
 }

@@ -222,3 +222,52 @@ async fn redemptions_count_once_and_limits_hold_under_races() {
         send(&server, Method::POST, "/offers/two/redeem", Some(&service), Some(json!({"order_id": "x"}))).await;
     problem(no_customer, 422, "validation_failed").await;
 }
+
+#[tokio::test]
+async fn an_offer_redeems_only_where_it_is_eligible() {
+    let server = TestServer::start();
+    let staff = server.token("staff", &[Role::Staff]);
+    let bronze = server.token("bronze-web", &[Role::Customer]);
+    let mut exclusive = definition("Gold app club");
+    exclusive["tiers"] = json!(["gold"]);
+    exclusive["channels"] = json!(["app"]);
+    exclusive["min_subtotal"] = json!({"amount": 1_000_000, "currency": "EUR"});
+    put_offer(&server, &staff, "gold-app", exclusive).await;
+    let refused =
+        send(&server, Method::POST, "/offers/gold-app/redeem", Some(&bronze), Some(json!({"order_id": "o-1"}))).await;
+    problem(refused, 409, "offer_not_eligible").await;
+
+    // Each rule alone refuses too; the same customer with a cart that qualifies redeems.
+    catalog(&server, &staff).await;
+    let mut over_100 = definition("Over 100");
+    over_100["min_subtotal"] = json!({"amount": 10_000, "currency": "EUR"});
+    put_offer(&server, &staff, "over-100", over_100).await;
+    let empty =
+        send(&server, Method::POST, "/offers/over-100/redeem", Some(&bronze), Some(json!({"order_id": "o-2"}))).await;
+    problem(empty, 409, "offer_not_eligible").await;
+    let cart: Value = send(&server, Method::POST, "/cart/carts", Some(&bronze), None).await.json().await.expect("cart");
+    let id = cart["cart_id"].as_str().expect("id");
+    let line =
+        send(&server, Method::PUT, &format!("/cart/carts/{id}/lines/SHOE-1"), Some(&bronze), Some(json!({"qty": 2})))
+            .await;
+    assert_eq!(line.status(), 200);
+    let redeemed =
+        send(&server, Method::POST, "/offers/over-100/redeem", Some(&bronze), Some(json!({"order_id": "o-2"}))).await;
+    assert_eq!(redeemed.status(), 201, "160.00 EUR in the cart");
+    let mut app_only = definition("App");
+    app_only["channels"] = json!(["app"]);
+    put_offer(&server, &staff, "app-only", app_only).await;
+    let on_web =
+        send(&server, Method::POST, "/offers/app-only/redeem", Some(&bronze), Some(json!({"order_id": "o-3"}))).await;
+    problem(on_web, 409, "offer_not_eligible").await;
+    let on_app = server
+        .client
+        .post(server.url("/offers/app-only/redeem"))
+        .bearer_auth(&bronze)
+        .header("x-channel", "app")
+        .json(&json!({"order_id": "o-3"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(on_app.status(), 201);
+}

@@ -8,6 +8,7 @@ mod edge;
 mod events;
 mod me;
 mod redeem;
+mod shopper;
 mod subject;
 
 use std::sync::LazyLock;

@@ -6,21 +6,16 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use http::StatusCode;
-use omnicanal_domain::catalog::{self, Product};
-use omnicanal_domain::customer::{loyalty_account_key, profile_key};
-use omnicanal_domain::loyalty::rules::Tier;
-use omnicanal_domain::values::Sku;
 use omnicanal_pipeline::auth::Role;
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::{Call, json};
 use omnicanal_store::{Key, MAX_BATCH_GET_KEYS, Query, Store};
 use serde_json::json;
 
-use crate::events::half_life;
+use crate::shopper;
 use omnicanal_domain::offers::definition::Offer;
-use omnicanal_domain::offers::profile::Profile;
 use omnicanal_domain::offers::records::{OFFERS_PK, count, customer_count_key, from_item, total_key};
-use omnicanal_domain::offers::rules::{PricedLine, Shopper, evaluate, rank};
+use omnicanal_domain::offers::rules::{evaluate, rank};
 
 /// Lists the eligible offers.
 pub(crate) async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
@@ -30,7 +25,7 @@ pub(crate) async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<
     let now = call.now().unix_timestamp();
 
     // Round trip 1: the cart, the profile and the loyalty account.
-    let mut keys = vec![profile_key(&customer), loyalty_account_key(&customer)];
+    let mut keys = shopper::keys(&customer).to_vec();
     if let Some(id) = &cart_id {
         if !omnicanal_domain::cart::record::is_cart_id(id) {
             return Err(ApiError::not_found("no such cart"));
@@ -38,21 +33,12 @@ pub(crate) async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<
         keys.push(omnicanal_domain::cart::record::cart_key(id));
     }
     let mut first = store.batch_get(&keys).await?.into_iter();
-    let profile: Profile = match first.next().flatten() {
-        Some(item) => omnicanal_domain::offers::profile::from_item(item)?,
-        None => Profile::default(),
-    };
-    let tier = Tier::of_account(first.next().flatten().as_ref());
+    let (profile, account) = (first.next().flatten(), first.next().flatten());
+    let shopper = shopper::shopper(call, profile, account.as_ref())?;
     let cart_lines: Vec<(String, u32)> = match (cart_id.is_some(), first.next().flatten()) {
         (false, _) => Vec::new(),
         (true, None) => return Err(ApiError::not_found("no such cart")),
-        (true, Some(item)) => {
-            let cart = omnicanal_domain::cart::record::from_item(item)?;
-            if cart.customer_id.as_deref().is_some_and(|owner| owner != customer) {
-                return Err(ApiError::forbidden("this cart belongs to another customer"));
-            }
-            cart.live_lines().map(|(sku, line)| (sku.clone(), line.qty)).collect()
-        }
+        (true, Some(item)) => shopper::cart_lines(&omnicanal_domain::cart::record::from_item(item)?, &customer)?,
     };
 
     // Round trip 2: the definitions.
@@ -73,8 +59,7 @@ pub(crate) async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<
     }
 
     // Round trip 3: prices of the cart's SKUs and the counters of limited offers.
-    let mut keys: Vec<Key> =
-        cart_lines.iter().filter_map(|(sku, _)| Sku::parse(sku).ok()).map(|s| catalog::product_key(&s)).collect();
+    let mut keys: Vec<Key> = shopper::product_keys(&cart_lines);
     let products_end = keys.len();
     for offer in &offers {
         if offer.per_customer_limit.is_some() {
@@ -88,27 +73,9 @@ pub(crate) async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<
     for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
         found.extend(store.batch_get(chunk).await?);
     }
-    let mut prices: BTreeMap<String, Product> = BTreeMap::new();
-    for item in found[..products_end].iter().flatten() {
-        let product = Product::from_item(item.clone())?;
-        prices.insert(product.sku.as_str().to_owned(), product);
-    }
+    let lines = shopper::priced(&cart_lines, &found[..products_end])?;
     let counters: BTreeMap<Key, i64> =
         keys[products_end..].iter().cloned().zip(found[products_end..].iter().map(|i| count(i.as_ref()))).collect();
-
-    // Lines without a product record cannot be priced and are left out.
-    let lines: Vec<PricedLine> = cart_lines
-        .iter()
-        .filter_map(|(sku, qty)| {
-            prices.get(sku).map(|p| PricedLine {
-                sku: sku.clone(),
-                category: p.category.clone(),
-                qty: *qty,
-                unit: p.price,
-            })
-        })
-        .collect();
-    let shopper = Shopper { tier, channel: call.channel.to_string(), affinity: profile.decayed(now, half_life(call)) };
     let eligible = offers
         .iter()
         .filter_map(|offer| {

@@ -18,6 +18,7 @@ impl From<RedeemError> for ApiError {
         match err {
             RedeemError::NoSuchOffer => Self::not_found("no such offer"),
             RedeemError::NotActive => Self::conflict("offer_not_active", err.to_string()),
+            RedeemError::NotEligible => Self::conflict("offer_not_eligible", err.to_string()),
             RedeemError::LimitReached { .. } => Self::conflict("offer_limit_reached", err.to_string()),
             RedeemError::Record(store) => store.into(),
         }

@@ -1,5 +1,6 @@
 //! Redeeming an offer for an order, as a plan: once per (offer, customer, order), within the
-//! offer's window, and within its per-customer and total limits. The limits are enforced by
+//! offer's window, only where it is eligible (the rule `/offers/me` ranks by), and within its
+//! per-customer and total limits. The limits are enforced by
 //! conditions on two counters written in the same transaction as the redemption record, so
 //! concurrent redemptions can never pass a limit; the decision reads the counters too, so a
 //! limit reached is refused at once instead of retried.
@@ -8,6 +9,7 @@ use omnicanal_store::{CompareOp, Condition, Item, Key, StoreError, Update, Write
 use serde::{Deserialize, Serialize};
 
 use crate::offers::records::{count, customer_count_key, from_item, offer_key, redemption_key, total_key};
+use crate::offers::rules::{PricedLine, Shopper, is_eligible};
 use crate::plan::{Plan, Reads, Step};
 
 /// One counted redemption, as stored and shown.
@@ -32,6 +34,9 @@ pub enum RedeemError {
     /// The offer is outside its window.
     #[error("the offer is outside its start and end")]
     NotActive,
+    /// The offer is not for this shopper, channel or cart (`rules::evaluate`).
+    #[error("the offer is not for this customer, channel or cart")]
+    NotEligible,
     /// A limit is reached.
     #[error("the offer's {which} redemption limit is reached")]
     LimitReached {
@@ -65,6 +70,10 @@ pub struct Redeem {
     pub now: i64,
     /// Now as the record shows it (RFC 3339).
     pub redeemed_at: String,
+    /// Who redeems, through which channel: eligibility is judged on them.
+    pub shopper: Shopper,
+    /// Their cart, priced: eligibility (minimum subtotal, currency) is judged on it.
+    pub lines: Vec<PricedLine>,
 }
 
 impl Redeem {
@@ -112,6 +121,11 @@ impl Plan for Redeem {
         }
         if !offer.is_active(self.now) {
             return Err(RedeemError::NotActive);
+        }
+        // The one eligibility rule `/offers/me` ranks by; the limits come next, apart, so a
+        // used-up offer says so.
+        if !is_eligible(&offer, &self.lines, &self.shopper, self.now) {
+            return Err(RedeemError::NotEligible);
         }
         let customer_key = customer_count_key(&self.offer_id, &self.customer_id);
         if reached(offer.per_customer_limit, read.get(&customer_key)) {

@@ -1,7 +1,9 @@
 use super::*;
 
+use crate::loyalty::rules::Tier;
 use crate::offers::definition::{Discount, Offer, Scope};
 use crate::offers::records::to_item;
+use crate::values::{Currency, Money};
 
 const NOW: i64 = 1_795_341_600; // 2026-11-22T10:00:00Z
 
@@ -24,6 +26,10 @@ fn offer(per_customer: Option<u32>, total: Option<u32>) -> Offer {
     }
 }
 
+fn shopper() -> Shopper {
+    Shopper { tier: Tier::Bronze, channel: "web".into(), affinity: Default::default() }
+}
+
 fn plan(now: i64) -> Redeem {
     Redeem {
         offer_id: "FALL10".into(),
@@ -31,6 +37,8 @@ fn plan(now: i64) -> Redeem {
         order_id: "o-1".into(),
         now,
         redeemed_at: "2026-11-22T10:00:00Z".into(),
+        shopper: shopper(),
+        lines: vec![],
     }
 }
 
@@ -102,4 +110,21 @@ fn a_repeat_answers_the_stored_redemption() {
     read.insert(redemption_key("FALL10", "alice", "o-1"), item.clone());
     let Ok(Step::Done(again)) = plan(NOW + 5).decide(&read) else { panic!("a repeat writes nothing") };
     assert_eq!((again.first, again.redemption), (false, then.redemption));
+}
+
+#[test]
+fn an_offer_not_for_this_shopper_channel_or_cart_is_refused() {
+    let mut gold_app_only = offer(None, None);
+    gold_app_only.tiers = vec![Tier::Gold];
+    let read = reads(&gold_app_only, [None, None]);
+    assert!(matches!(plan(NOW).decide(&read), Err(RedeemError::NotEligible)), "a bronze customer");
+    let mut app_only = offer(None, None);
+    app_only.channels = vec!["app".into()];
+    assert!(matches!(plan(NOW).decide(&reads(&app_only, [None, None])), Err(RedeemError::NotEligible)), "on web");
+    let mut big_minimum = offer(None, None);
+    big_minimum.min_subtotal = Some(Money { amount: 1_000_000, currency: Currency::EUR });
+    assert!(
+        matches!(plan(NOW).decide(&reads(&big_minimum, [None, None])), Err(RedeemError::NotEligible)),
+        "an empty cart"
+    );
 }

@@ -90,42 +90,46 @@ fn subtotal<'a>(lines: impl Iterator<Item = &'a PricedLine>, currency: Currency)
     lines.filter(|l| l.unit.currency == currency).map(|l| l.unit.amount.saturating_mul(i64::from(l.qty))).sum()
 }
 
+/// The category of the offer's `affinity_categories` the shopper likes most, with its score.
+fn liked<'a>(offer: &'a Offer, shopper: &Shopper) -> Option<(&'a String, f64)> {
+    let score_of = |category: &str| shopper.affinity.get(category).copied().unwrap_or(0.0);
+    offer.affinity_categories.iter().map(|c| (c, score_of(c))).filter(|(_, s)| *s > 0.0).fold(None, |best, (c, s)| {
+        match best {
+            Some((_, b)) if b >= s => best,
+            _ => Some((c, s)),
+        }
+    })
+}
+
+/// Whether the offer is for this shopper and cart at `now`: in its window, through one of its
+/// channels, for one of its tiers, with affinity for one of its categories, in the cart's
+/// currency, and over its minimum subtotal. The one eligibility rule: `/offers/me` ranks by
+/// it and a redemption is refused without it. Limits are judged apart.
+pub fn is_eligible(offer: &Offer, lines: &[PricedLine], shopper: &Shopper, now: i64) -> bool {
+    let channel_ok = offer.channels.is_empty() || offer.channels.contains(&shopper.channel);
+    let tier_ok = offer.tiers.is_empty() || offer.tiers.contains(&shopper.tier);
+    let affinity_ok = offer.affinity_categories.is_empty() || liked(offer, shopper).is_some();
+    if !offer.is_active(now) || !channel_ok || !tier_ok || !affinity_ok {
+        return false;
+    }
+    match (offer.currency(), cart_currency(lines)) {
+        // An offer in one currency says nothing of a cart priced in another.
+        (Some(offer_currency), Some(cart)) if offer_currency != cart => false,
+        (currency, cart) => offer
+            .min_subtotal
+            .is_none_or(|min| currency.or(cart).is_some_and(|c| subtotal(lines.iter(), c) >= min.amount)),
+    }
+}
+
 /// The offer's value for this shopper and cart at `now`, or `None` when it is not eligible
-/// (outside its window, another channel or tier, no affinity for its categories, below the
-/// minimum subtotal, in another currency than the cart, or its limits used up).
+/// ([`is_eligible`]), its limits are used up, or the cart gives it no currency to save in.
 pub fn evaluate(offer: &Offer, lines: &[PricedLine], shopper: &Shopper, now: i64, used_up: bool) -> Option<Ranked> {
-    if !offer.is_active(now) || used_up {
-        return None;
-    }
-    if !offer.channels.is_empty() && !offer.channels.contains(&shopper.channel) {
-        return None;
-    }
-    if !offer.tiers.is_empty() && !offer.tiers.contains(&shopper.tier) {
+    if used_up || !is_eligible(offer, lines, shopper, now) {
         return None;
     }
     let score_of = |category: &str| shopper.affinity.get(category).copied().unwrap_or(0.0);
-    let liked: Option<(&String, f64)> =
-        offer.affinity_categories.iter().map(|c| (c, score_of(c))).filter(|(_, s)| *s > 0.0).fold(
-            None,
-            |best, (c, s)| match best {
-                Some((_, b)) if b >= s => best,
-                _ => Some((c, s)),
-            },
-        );
-    if !offer.affinity_categories.is_empty() && liked.is_none() {
-        return None;
-    }
-    // An offer in one currency says nothing of a cart priced in another.
-    let currency = match (offer.currency(), cart_currency(lines)) {
-        (Some(offer), Some(cart)) if offer != cart => return None,
-        (offer, cart) => offer.or(cart)?,
-    };
-    let cart_subtotal = subtotal(lines.iter(), currency);
-    if let Some(min) = offer.min_subtotal
-        && cart_subtotal < min.amount
-    {
-        return None;
-    }
+    let liked = liked(offer, shopper);
+    let currency = offer.currency().or_else(|| cart_currency(lines))?;
     let applicable: Vec<&PricedLine> = lines.iter().filter(|l| offer.applies_to.covers(&l.sku, &l.category)).collect();
     let base = subtotal(applicable.iter().copied(), currency);
     let saving = match (offer.discount.percent, offer.discount.amount) {
