@@ -19,8 +19,8 @@ pub fn problem_response(err: &ApiError, request_id: &str) -> http::Response<Byte
     let status = err.status();
     let code = err.code();
     let detail = match err {
+        // Logged by the pipeline, once, with its sources; never sent.
         ApiError::Internal { .. } => {
-            tracing::error!(error = %crate::error::chain(err), "internal error");
             "Something went wrong on our side; the request id identifies it in our logs.".to_owned()
         }
         other => other.to_string(),

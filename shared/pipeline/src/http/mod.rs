@@ -171,7 +171,9 @@ where
     let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let method = parts.method.clone();
     let path = parts.uri.path().to_owned();
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    // An error-level span: it is enabled whenever error lines are (at `RUST_LOG=warn` too),
+    // so every line of the request carries its id.
+    let span = tracing::error_span!("request", request_id = %request_id, method = %method, path = %path);
 
     let mut response = async {
         if cors::is_preflight(&parts.method, &parts.headers) {
@@ -183,8 +185,10 @@ where
             Err(err) => Err(err),
         };
         outcome.unwrap_or_else(|err| {
-            if err.status().is_server_error() {
-                tracing::error!(code = err.code(), error = %err, "request failed");
+            // Logged once, here, with its sources. A store outage was logged with its cause
+            // where it became `Unavailable` (which keeps no source).
+            if err.status().is_server_error() && !matches!(err, ApiError::Unavailable { .. }) {
+                tracing::error!(code = err.code(), error = %crate::error::chain(&err), "request failed");
             }
             problem_response(&err, &request_id)
         })
@@ -290,3 +294,7 @@ where
         }
     }
 }
+
+#[cfg(test)]
+#[path = "logging_tests.rs"]
+mod logging_tests;
