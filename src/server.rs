@@ -5,6 +5,7 @@
 //! Workers. It stops gracefully on SIGTERM and Ctrl-C: in-flight requests finish first.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
@@ -52,13 +53,48 @@ async fn serve(config: Config) -> Result<(), String> {
         "listening"
     );
     let app: App = Arc::new(Env { store, clock, config, auth });
+    // A client holding half-open connections must not keep them (and their sockets) for
+    // ever: its headers have `OMNICANAL_HEADER_READ_TIMEOUT_SECONDS` to arrive.
+    let header_timeout = Duration::from_secs(app.config.header_read_timeout_secs);
     let router = axum::Router::new().fallback(route).with_state(app);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("serving: {e}"))?;
+    accept(listener, router, header_timeout).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves HTTP/1.1 connections until a shutdown signal, then lets the open ones finish.
+/// Hand-written around hyper rather than `axum::serve` because that sets no timer, and
+/// without one hyper cannot time out a client that never finishes its headers.
+async fn accept(listener: tokio::net::TcpListener, router: axum::Router, header_timeout: Duration) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // A refused accept (out of file descriptors, a reset): the next one may work.
+                Err(err) => {
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that went away or sent garbage ends its own connection only.
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "connection ended");
+            }
+        });
+    }
+    graceful.shutdown().await;
 }
 
 /// Hands the request to the function owning its prefix.

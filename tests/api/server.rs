@@ -131,3 +131,28 @@ fn the_sweep_command_runs_on_the_configured_store() {
     );
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if !crate::helpers::local_only("a_client_that_never_finishes_its_headers_is_cut_off") {
+        return;
+    }
+    let server = TestServer::start_in(scratch_dir(), &[("OMNICANAL_HEADER_READ_TIMEOUT_SECONDS", "1")]);
+    let addr = server.url("").trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let mut half_open = Vec::new();
+    for _ in 0..20 {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+        stream.write_all(b"GET /cart/health HTTP/1.1\r\nHost: x\r\n").await.expect("partial headers");
+        half_open.push(stream);
+    }
+    for mut stream in half_open {
+        let mut rest = Vec::new();
+        // The server closes each one (a liveness bound, far above the 1 s configured, so a
+        // slow machine cannot fail it; a server that never closes fails it).
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(60), stream.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "the half-open connection was closed");
+    }
+    let response = server.client.get(server.url("/cart/health")).send().await.expect("request");
+    assert_eq!(response.status(), 200, "whole requests are still served");
+}

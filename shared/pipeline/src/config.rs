@@ -32,6 +32,8 @@ pub const JWT_AUDIENCE: &str = "OMNICANAL_JWT_AUDIENCE";
 pub const CORS_ORIGINS: &str = "OMNICANAL_CORS_ORIGINS";
 /// Lifetime of anonymous carts, in seconds.
 pub const CART_TTL_SECONDS: &str = "OMNICANAL_CART_TTL_SECONDS";
+/// How long the local server waits for a request's headers, in seconds.
+pub const HEADER_READ_TIMEOUT_SECONDS: &str = "OMNICANAL_HEADER_READ_TIMEOUT_SECONDS";
 /// The longest hold an anonymous cart's holder may ask for, in seconds.
 pub const CART_HOLD_SECONDS: &str = "OMNICANAL_CART_HOLD_SECONDS";
 /// The loyalty rules, a JSON document (see `loyalty_rules::LoyaltyRules`).
@@ -129,6 +131,9 @@ pub struct Config {
     pub cors_origins: CorsOrigins,
     /// Anonymous cart lifetime in seconds (30 days).
     pub cart_ttl_seconds: u64,
+    /// How long the local server waits for a request's headers before it closes the
+    /// connection, in seconds (10).
+    pub header_read_timeout_secs: u64,
     /// The longest hold an anonymous cart's holder may place, in seconds (15 minutes): a
     /// cart id proves no more than a shopper about to pay.
     pub cart_hold_seconds: i64,
@@ -150,6 +155,7 @@ impl Default for Config {
             cors_origins: CorsOrigins::None,
             cart_ttl_seconds: 30 * 24 * 3600,
             cart_hold_seconds: 15 * 60,
+            header_read_timeout_secs: 10,
             affinity_half_life_days: 14,
             loyalty: omnicanal_domain::loyalty::rules::LoyaltyRules::default(),
         }
@@ -241,6 +247,15 @@ impl Config {
                 _ => problems.push(problem(
                     CART_TTL_SECONDS,
                     "must be a whole number of seconds between 60 and 31536000".to_owned(),
+                )),
+            }
+        }
+        if let Some(secs) = get(HEADER_READ_TIMEOUT_SECONDS) {
+            match secs.trim().parse::<u64>() {
+                Ok(secs) if (1..=300).contains(&secs) => config.header_read_timeout_secs = secs,
+                _ => problems.push(problem(
+                    HEADER_READ_TIMEOUT_SECONDS,
+                    "must be a whole number of seconds between 1 and 300".to_owned(),
                 )),
             }
         }
