@@ -47,6 +47,16 @@ pub(crate) fn local_only(test: &str) -> bool {
     local
 }
 
+/// Whether a test about the Workers host itself (its platform bindings) applies; says so when
+/// it does not.
+pub(crate) fn worker_only(test: &str) -> bool {
+    let worker = target() == Target::Worker;
+    if !worker {
+        eprintln!("{test}: about the Workers host's bindings, not run against {:?}", target());
+    }
+    worker
+}
+
 enum Process {
     Local(Child),
     /// Kept for its `Drop`, which stops the emulator and the binaries.

@@ -53,6 +53,10 @@ fn free_ports(n: usize) -> Vec<u16> {
     ports
 }
 
+/// The variable a test sets to lower the Workers' limit on anonymous writes (per minute); it
+/// goes into the rate-limit binding, not the Worker's vars.
+pub(crate) const ANONYMOUS_LIMIT_VAR: &str = "OMNICANAL_TEST_ANONYMOUS_WRITES_PER_MINUTE";
+
 /// A config for one Worker: the bundle scripts/build-worker made, and `vars`.
 fn config(dir: &Path, function: &str, vars: &[(String, String)]) -> PathBuf {
     let main = repo().join(format!("functions/{function}/build/worker/shim.mjs"));
@@ -61,8 +65,20 @@ fn config(dir: &Path, function: &str, vars: &[(String, String)]) -> PathBuf {
         "name = \"omnicanal-{function}\"\nmain = {:?}\ncompatibility_date = \"2025-06-01\"\n\n[vars]\n",
         main.display().to_string()
     );
+    // The limit on anonymous writes, as wrangler.toml binds it; a test lowers it to see it
+    // bite, the others never reach it.
+    let mut limit = "100000".to_owned();
     for (name, value) in vars {
+        if name == ANONYMOUS_LIMIT_VAR {
+            limit.clone_from(value);
+            continue;
+        }
         text.push_str(&format!("{name} = {value:?}\n"));
+    }
+    if matches!(function, "cart" | "stock") {
+        text.push_str(&format!(
+            "\n[[ratelimits]]\nname = \"ANONYMOUS_WRITES\"\nnamespace_id = \"1001\"\nsimple = {{ limit = {limit}, period = 60 }}\n"
+        ));
     }
     let path = dir.join(format!("wrangler-{function}.toml"));
     std::fs::create_dir_all(dir).expect("scratch dir");
@@ -232,4 +248,28 @@ async fn proxy(
         }
         Err(_) => Response::builder().status(StatusCode::BAD_GATEWAY).body(Body::empty()).expect("502"),
     }
+}
+
+#[tokio::test]
+async fn anonymous_writes_are_rate_limited_per_client_on_workers() {
+    if !crate::helpers::worker_only("anonymous_writes_are_rate_limited_per_client_on_workers") {
+        return;
+    }
+    let server = crate::helpers::TestServer::start_in(crate::helpers::scratch_dir(), &[(ANONYMOUS_LIMIT_VAR, "3")]);
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let response = server.client.post(server.url("/cart/carts")).send().await.expect("create");
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"), "429 says when to retry");
+            crate::helpers::problem(response, 429, "rate_limited").await;
+            statuses.push(429);
+        } else {
+            statuses.push(response.status().as_u16());
+        }
+    }
+    assert!(statuses.iter().take(3).all(|s| *s == 201), "the first three pass: {statuses:?}");
+    assert!(statuses.contains(&429), "then the client is limited: {statuses:?}");
+    let signed_in = server.token("carol", &[omnicanal_pipeline::auth::Role::Customer]);
+    let response = server.client.post(server.url("/cart/carts")).bearer_auth(&signed_in).send().await.expect("create");
+    assert_eq!(response.status(), 201, "a signed-in customer is not an anonymous write");
 }

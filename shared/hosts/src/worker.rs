@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 use omnicanal_dynamodb::http::{HttpConfig, HttpStore, Transport};
 use omnicanal_pipeline::auth::Authenticator;
 use omnicanal_pipeline::config::Config;
+use omnicanal_pipeline::context::ANONYMOUS_WRITES_BINDING;
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Env;
 use omnicanal_pipeline::problem::problem_response;
@@ -99,6 +100,29 @@ pub fn env(worker_env: &worker::Env) -> Result<WorkerEnv, String> {
     Ok(built)
 }
 
+/// The period of that binding's limit (Cloudflare allows 10 or 60): what a limited client is
+/// told to wait.
+const ANONYMOUS_WRITES_PERIOD_SECS: u32 = 60;
+
+/// Whether this anonymous write is within its client's limit. A Worker deployed without the
+/// binding is not limited (and says so in its log); a limiter that fails lets the request
+/// through, since refusing every anonymous shopper is worse than one unmetered request.
+async fn within_anonymous_limit(worker_env: &worker::Env, headers: &http::HeaderMap) -> bool {
+    let Ok(limiter) = worker_env.rate_limiter(ANONYMOUS_WRITES_BINDING) else {
+        worker::console_warn!("no {ANONYMOUS_WRITES_BINDING} rate-limit binding: anonymous writes are not limited");
+        return true;
+    };
+    // Cloudflare sets the client's address; a caller cannot choose it.
+    let client = headers.get("cf-connecting-ip").and_then(|v| v.to_str().ok()).unwrap_or("unknown").to_owned();
+    match limiter.limit(client).await {
+        Ok(outcome) => outcome.success,
+        Err(err) => {
+            worker::console_error!("rate limiter failed: {err}");
+            true
+        }
+    }
+}
+
 /// Serves one request with `handler` (a function's entry). A configuration problem is a
 /// `500` problem without detail (the detail goes to the Worker's log).
 pub async fn serve<F, Fut>(
@@ -121,6 +145,12 @@ where
         }
     };
     let (parts, body) = request.into_parts();
+    if omnicanal_pipeline::context::is_anonymous_write(&parts.method, parts.uri.path(), &parts.headers)
+        && !within_anonymous_limit(worker_env, &parts.headers).await
+    {
+        let limited = ApiError::TooManyRequests { retry_after_secs: ANONYMOUS_WRITES_PERIOD_SECS };
+        return Ok(problem_response(&limited, &request_id).map(Full::new));
+    }
     let (method, path) = (parts.method.to_string(), parts.uri.path().to_owned());
     let started = worker::Date::now().as_millis();
     let bytes = body.collect().await.map_err(|e| worker::Error::RustError(e.to_string()))?.to_bytes();

@@ -34,6 +34,21 @@ pub fn request_id(value: Option<&http::HeaderValue>) -> String {
         .unwrap_or_else(|| omnicanal_platform::random::token().unwrap_or_else(|_| "no-random-source".to_owned()))
 }
 
+/// The name of the Workers' rate-limit binding (`[[ratelimits]]` in `wrangler.toml`) that
+/// counts anonymous writes per client address.
+pub const ANONYMOUS_WRITES_BINDING: &str = "ANONYMOUS_WRITES";
+
+/// Whether a request is a write an anonymous caller may make: creating a cart, holding stock
+/// with a cart's id (and, with the orders function, a guest's checkout). Where the platform
+/// gives a per-client limiter (Workers' rate-limit binding) these are limited per client;
+/// everything else needs a token.
+pub fn is_anonymous_write(method: &http::Method, path: &str, headers: &http::HeaderMap) -> bool {
+    const ANONYMOUS_WRITES: [&str; 3] = ["/cart/carts", "/stock/reservations", "/orders"];
+    method == http::Method::POST
+        && !headers.contains_key(http::header::AUTHORIZATION)
+        && ANONYMOUS_WRITES.contains(&path.trim_end_matches('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +70,17 @@ mod tests {
         assert_eq!(generated.len(), 22);
         let spaced = http::HeaderValue::from_static("has space");
         assert_ne!(request_id(Some(&spaced)), "has space");
+    }
+
+    #[test]
+    fn anonymous_writes_are_the_posts_a_stranger_may_make() {
+        let none = http::HeaderMap::new();
+        let mut signed = http::HeaderMap::new();
+        signed.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Bearer t"));
+        assert!(is_anonymous_write(&http::Method::POST, "/cart/carts", &none));
+        assert!(is_anonymous_write(&http::Method::POST, "/stock/reservations/", &none));
+        assert!(!is_anonymous_write(&http::Method::POST, "/cart/carts", &signed));
+        assert!(!is_anonymous_write(&http::Method::GET, "/cart/carts", &none));
+        assert!(!is_anonymous_write(&http::Method::POST, "/cart/carts/x/sync", &none));
     }
 }

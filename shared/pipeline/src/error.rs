@@ -88,6 +88,12 @@ pub enum ApiError {
     /// A request with the same `Idempotency-Key` is still running (409).
     #[error("a request with this Idempotency-Key is still in progress; retry shortly")]
     IdempotencyInProgress,
+    /// The caller sent more than its share (429 `rate_limited` with `Retry-After`).
+    #[error("too many requests from this client; retry after {retry_after_secs} s")]
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after_secs: u32,
+    },
     /// The table is busy or unreachable (503 with `Retry-After`).
     #[error("the service is busy, retry after {retry_after_secs} s")]
     Unavailable {
@@ -152,6 +158,7 @@ impl ApiError {
             Self::Conflict { .. } | Self::IdempotencyInProgress => S::CONFLICT,
             Self::PreconditionFailed { .. } => S::PRECONDITION_FAILED,
             Self::Unavailable { .. } => S::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests { .. } => S::TOO_MANY_REQUESTS,
             Self::Internal { .. } => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -174,6 +181,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyInProgress => "idempotency_in_progress",
             Self::Unavailable { .. } => "service_unavailable",
+            Self::TooManyRequests { .. } => "rate_limited",
             Self::Internal { .. } => "internal_error",
         }
     }

@@ -64,7 +64,7 @@ pub fn problem_response(err: &ApiError, request_id: &str) -> http::Response<Byte
                 headers.insert(ALLOW, value);
             }
         }
-        ApiError::Unavailable { retry_after_secs } => {
+        ApiError::Unavailable { retry_after_secs } | ApiError::TooManyRequests { retry_after_secs } => {
             headers.insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         _ => {}
