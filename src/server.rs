@@ -69,9 +69,9 @@ async fn accept(listener: tokio::net::TcpListener, router: axum::Router, header_
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 // A refused accept (out of file descriptors, a reset): the next one may work.
                 Err(err) => {
                     tracing::warn!(error = %err, "accept failed");
@@ -81,7 +81,9 @@ async fn accept(listener: tokio::net::TcpListener, router: axum::Router, header_
             },
             () = &mut shutdown => break,
         };
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        // The peer's address scopes an anonymous caller's idempotency keys.
+        let client = omnicanal_pipeline::context::ClientAddress(peer.ip().to_string());
+        let service = hyper_util::service::TowerToHyperService::new(router.clone().layer(axum::Extension(client)));
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(header_timeout)

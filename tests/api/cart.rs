@@ -356,3 +356,29 @@ async fn bad_inputs_are_refused_and_change_nothing() {
         .expect("merge");
     problem(merge, 401, "unauthenticated").await;
 }
+
+#[tokio::test]
+async fn an_anonymous_idempotency_key_replays_only_for_its_own_client() {
+    let server = TestServer::start();
+    // Two strangers on two addresses of the loopback network, one key.
+    let from = |last: u8| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, last)))
+            .build()
+            .expect("client")
+    };
+    let create = |client: reqwest::Client| {
+        let url = server.url("/cart/carts");
+        async move {
+            let response = client.post(url).header("idempotency-key", "k-1").send().await.expect("create");
+            assert!(response.status().is_success(), "{}", response.status());
+            let cart: Value = response.json().await.expect("cart");
+            cart["cart_id"].as_str().expect("id").to_owned()
+        }
+    };
+    let first = create(from(2)).await;
+    let again = create(from(2)).await;
+    let stranger = create(from(3)).await;
+    assert_eq!(first, again, "the same client's retry is the same cart");
+    assert_ne!(first, stranger, "another client never gets that cart's id");
+}

@@ -106,6 +106,7 @@ impl LambdaHost {
                 let front = Router::new().fallback(any(gateway)).with_state(Arc::new(functions));
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind gateway");
                 let base = format!("http://{}", listener.local_addr().expect("addr"));
+                let front = front.into_make_service_with_connect_info::<std::net::SocketAddr>();
                 tokio::spawn(async move { axum::serve(listener, front).await });
                 ready_tx.send((base, runtime_ports)).expect("report ports");
                 let _ = stop_rx.await;
@@ -199,7 +200,11 @@ async fn init_failed(body: Bytes) -> StatusCode {
 
 /// The API Gateway side: an HTTP request in, payload-2.0 event to the owning function, its
 /// answer back out.
-async fn gateway(State(functions): State<Arc<HashMap<&'static str, Function>>>, request: Request) -> Response<Body> {
+async fn gateway(
+    State(functions): State<Arc<HashMap<&'static str, Function>>>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    request: Request,
+) -> Response<Body> {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
     let owner = path.trim_start_matches('/').split('/').next().unwrap_or_default().to_owned();
@@ -210,7 +215,7 @@ async fn gateway(State(functions): State<Arc<HashMap<&'static str, Function>>>, 
     };
     let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let id = format!("{:032x}", rand_id());
-    let event = event(&parts.method, &parts.uri, &parts.headers, &bytes, &id);
+    let event = event(&parts.method, &parts.uri, &parts.headers, &bytes, &id, &peer.ip().to_string());
     let (tx, rx) = oneshot::channel();
     function.pending.lock().expect("pending").insert(id.clone(), tx);
     if function.sender.send((id, event)).is_err() {
@@ -227,7 +232,16 @@ fn rand_id() -> u128 {
     u128::from_le_bytes(token)
 }
 
-fn event(method: &axum::http::Method, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8], id: &str) -> Value {
+/// The payload-2.0 event API Gateway would send; `source_ip` is the caller's address, as
+/// API Gateway reports the TCP peer.
+fn event(
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    id: &str,
+    source_ip: &str,
+) -> Value {
     let mut joined: HashMap<String, String> = HashMap::new();
     for (name, value) in headers {
         let value = value.to_str().unwrap_or_default();
@@ -251,7 +265,7 @@ fn event(method: &axum::http::Method, uri: &axum::http::Uri, headers: &HeaderMap
         "queryStringParameters": parameters,
         "requestContext": {
             "accountId": "000000000000", "apiId": "local", "domainName": "127.0.0.1", "domainPrefix": "local",
-            "http": {"method": method.as_str(), "path": uri.path(), "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+            "http": {"method": method.as_str(), "path": uri.path(), "protocol": "HTTP/1.1", "sourceIp": source_ip,
                      "userAgent": joined.get("user-agent").cloned().unwrap_or_default()},
             "requestId": id, "routeKey": "$default", "stage": "$default", "time": "", "timeEpoch": now
         },

@@ -47,12 +47,24 @@ where
     lambda_http::run(service_fn(move |request: Request| {
         let (env, handler) = (env.clone(), handler.clone());
         async move {
-            let (parts, body) = request.into_parts();
+            let client = client_address(&request);
+            let (mut parts, body) = request.into_parts();
+            if let Some(client) = client {
+                parts.extensions.insert(client);
+            }
             let request = http::Request::from_parts(parts, Bytes::copy_from_slice(body.as_ref()));
             Ok::<_, Infallible>(to_lambda(handler(request, env).await))
         }
     }))
     .await
+}
+
+/// The caller's address as API Gateway saw it (`sourceIp`).
+fn client_address(request: &Request) -> Option<omnicanal_pipeline::context::ClientAddress> {
+    use lambda_http::RequestExt as _;
+    use lambda_http::request::RequestContext;
+    let RequestContext::ApiGatewayV2(context) = request.request_context_ref()? else { return None };
+    context.http.source_ip.clone().map(omnicanal_pipeline::context::ClientAddress)
 }
 
 /// Text bodies stay text (JSON is); anything else goes base64-encoded.

@@ -144,7 +144,11 @@ where
             return Ok(response.map(Full::new));
         }
     };
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // Cloudflare sets the client's address; a caller cannot choose it.
+    if let Some(client) = parts.headers.get("cf-connecting-ip").and_then(|v| v.to_str().ok()).map(str::to_owned) {
+        parts.extensions.insert(omnicanal_pipeline::context::ClientAddress(client));
+    }
     if omnicanal_pipeline::context::is_anonymous_write(&parts.method, parts.uri.path(), &parts.headers)
         && !within_anonymous_limit(worker_env, &parts.headers).await
     {

@@ -34,6 +34,12 @@ pub fn request_id(value: Option<&http::HeaderValue>) -> String {
         .unwrap_or_else(|| omnicanal_platform::random::token().unwrap_or_else(|_| "no-random-source".to_owned()))
 }
 
+/// The client's network address as the host saw it (the TCP peer, API Gateway's
+/// `sourceIp`, Cloudflare's `CF-Connecting-IP`), never a header the client chose. Hosts put
+/// it in the request's extensions; it scopes an anonymous caller's idempotency keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub String);
+
 /// The name of the Workers' rate-limit binding (`[[ratelimits]]` in `wrangler.toml`) that
 /// counts anonymous writes per client address.
 pub const ANONYMOUS_WRITES_BINDING: &str = "ANONYMOUS_WRITES";

@@ -47,6 +47,8 @@ pub struct IdempotencyKey(String);
 pub struct Scope {
     /// The caller's `sub`, `None` for anonymous callers.
     pub caller: Option<String>,
+    /// For an anonymous caller, their network address when the host knows it.
+    pub client: Option<String>,
     /// The method.
     pub method: String,
     /// The path.
@@ -106,7 +108,13 @@ pub fn fingerprint(method: &http::Method, path: &str, query: &[(String, String)]
 
 fn record_key(scope: &Scope, key: &IdempotencyKey) -> Key {
     let mut hash = Sha256::new();
-    hash.update(scope.caller.as_deref().map_or(&b"\x00anonymous"[..], str::as_bytes));
+    match (&scope.caller, &scope.client) {
+        (Some(sub), _) => hash.update(sub),
+        (None, client) => {
+            hash.update(b"\x00anonymous");
+            hash.update(client.as_deref().unwrap_or_default());
+        }
+    }
     for part in [&scope.method, &scope.path, &key.0] {
         hash.update([0]);
         hash.update(part);
@@ -233,7 +241,12 @@ mod tests {
     use std::sync::Arc;
 
     fn scope(caller: Option<&str>) -> Scope {
-        Scope { caller: caller.map(str::to_owned), method: "POST".into(), path: "/stock/reservations".into() }
+        Scope {
+            caller: caller.map(str::to_owned),
+            client: None,
+            method: "POST".into(),
+            path: "/stock/reservations".into(),
+        }
     }
 
     fn answer(status: u16, body: &'static str) -> http::Response<Bytes> {

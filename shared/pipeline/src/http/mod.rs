@@ -64,6 +64,8 @@ pub struct Call<'e, S> {
     pub request_id: String,
     /// The channel (`X-Channel`).
     pub channel: Channel,
+    /// The client's address, when the host knows it ([`context::ClientAddress`]).
+    pub client: Option<String>,
     caller: Result<Option<Caller>, AuthError>,
 }
 
@@ -244,6 +246,7 @@ fn prepare<'e, S, R: Copy>(
             query,
             request_id: request_id.to_owned(),
             channel,
+            client: parts.extensions.get::<context::ClientAddress>().map(|address| address.0.clone()),
             caller,
         },
         route,
@@ -280,6 +283,9 @@ where
     let env = call.env;
     let scope = idempotency::Scope {
         caller: caller.as_ref().map(|c| c.sub.clone()),
+        // Strangers share no identity: an anonymous key is theirs per client address, so no
+        // one replays the cart (and its capability) someone else created under that key.
+        client: if caller.is_none() { call.client.clone() } else { None },
         method: call.method.to_string(),
         path: call.path.clone(),
     };
