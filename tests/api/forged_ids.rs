@@ -6,26 +6,7 @@ use omnicanal_platform::clock::rfc3339;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::TestServer;
-
-async fn send(
-    server: &TestServer,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = server.client.request(method, server.url(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use crate::helpers::{TestServer, call as send};
 
 fn earning(customer: &str, order_id: &str, amount: i64) -> Value {
     let at = rfc3339(time::OffsetDateTime::now_utc());

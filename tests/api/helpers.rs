@@ -268,6 +268,27 @@ pub(crate) fn token_with(
         .expect("test token mints")
 }
 
+/// Sends `body` as JSON with `token`; answers the status and the JSON body (`null` when the
+/// answer has none).
+pub(crate) async fn call(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = server.client.request(method, server.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}
+
 /// The body of a response as JSON, asserting the content type it must carry.
 pub(crate) async fn problem(response: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status, "status for {code}");

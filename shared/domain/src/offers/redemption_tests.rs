@@ -1,29 +1,14 @@
 use super::*;
 
 use crate::loyalty::rules::Tier;
-use crate::offers::definition::{Discount, Offer, Scope};
+use crate::offers::definition::Offer;
 use crate::offers::records::to_item;
 use crate::values::{Currency, Money};
 
 const NOW: i64 = 1_795_341_600; // 2026-11-22T10:00:00Z
 
 fn offer(per_customer: Option<u32>, total: Option<u32>) -> Offer {
-    Offer {
-        offer_id: "FALL10".into(),
-        title: "Fall".into(),
-        discount: Discount { percent: Some(10), amount: None },
-        applies_to: Scope::default(),
-        min_subtotal: None,
-        channels: vec![],
-        tiers: vec![],
-        affinity_categories: vec![],
-        starts_at: "2026-11-01T00:00:00Z".into(),
-        ends_at: "2026-12-31T00:00:00Z".into(),
-        per_customer_limit: per_customer,
-        total_limit: total,
-        priority: 0,
-        updated_at: String::new(),
-    }
+    Offer { per_customer_limit: per_customer, total_limit: total, ..crate::offers::rules::tests::offer("FALL10") }
 }
 
 fn shopper() -> Shopper {

@@ -214,4 +214,4 @@ fn affinity_points(affinity: f64) -> i64 {
 
 #[cfg(test)]
 #[path = "rules_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -9,7 +9,9 @@ fn eur(amount: i64) -> Money {
     Money { amount, currency: Currency::parse("EUR").expect("EUR") }
 }
 
-fn offer(id: &str) -> Offer {
+/// A 10 % offer for everyone in November and December 2026, without limits (the other
+/// offers tests start from it too).
+pub(crate) fn offer(id: &str) -> Offer {
     Offer {
         offer_id: id.into(),
         title: format!("Offer {id}"),
