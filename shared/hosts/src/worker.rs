@@ -153,7 +153,15 @@ where
         && !within_anonymous_limit(worker_env, &parts.headers).await
     {
         let limited = ApiError::TooManyRequests { retry_after_secs: ANONYMOUS_WRITES_PERIOD_SECS };
-        return Ok(problem_response(&limited, &request_id).map(Full::new));
+        let mut response = problem_response(&limited, &request_id);
+        // As the pipeline answers: the request id, and CORS for a browser to read the 429.
+        let headers = response.headers_mut();
+        if let Ok(value) = http::HeaderValue::from_str(&request_id) {
+            headers.insert(omnicanal_pipeline::context::REQUEST_ID_HEADER, value);
+        }
+        let origin = parts.headers.get(http::header::ORIGIN).and_then(|v| v.to_str().ok());
+        omnicanal_pipeline::http::cors::decorate(headers, &env.config.cors_origins, origin);
+        return Ok(response.map(Full::new));
     }
     let (method, path) = (parts.method.to_string(), parts.uri.path().to_owned());
     let started = worker::Date::now().as_millis();
