@@ -127,6 +127,7 @@ impl WorkerHost {
                 let app = Router::new().fallback(any(proxy)).with_state((routes, reqwest::Client::new()));
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
                 let base = format!("http://{}", listener.local_addr().expect("addr"));
+                let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
                 tokio::spawn(async move { axum::serve(listener, app).await });
                 ready_tx.send(base).expect("report");
                 let _ = stop_rx.await;
@@ -218,10 +219,13 @@ impl Drop for WorkerHost {
     }
 }
 
-/// Forwards a request to the Worker owning its path, and its answer back. Paths of no
-/// function go to the cart Worker, whose pipeline answers them with problem JSON.
+/// Forwards a request to the Worker owning its path, and its answer back, as Cloudflare's
+/// edge does: with the caller's address in `CF-Connecting-IP` (whatever the caller sent
+/// there is dropped). Paths of no function go to the cart Worker, whose pipeline answers them
+/// with problem JSON.
 async fn proxy(
     State((ports, client)): State<(Arc<HashMap<&'static str, u16>>, reqwest::Client)>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     request: Request,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
@@ -231,10 +235,11 @@ async fn proxy(
     let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let mut forward = client.request(parts.method.clone(), target).body(bytes.to_vec());
     for (name, value) in &parts.headers {
-        if name != "host" && name != "content-length" {
+        if name != "host" && name != "content-length" && name != "cf-connecting-ip" {
             forward = forward.header(name, value);
         }
     }
+    forward = forward.header("cf-connecting-ip", peer.ip().to_string());
     match forward.send().await {
         Ok(answer) => {
             let mut response = Response::builder().status(answer.status().as_u16());
