@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use omnicanal_dynamodb::http::{HttpConfig, HttpStore, Transport};
 use omnicanal_pipeline::auth::Authenticator;
 use omnicanal_pipeline::config::Config;
-use omnicanal_pipeline::context::ANONYMOUS_WRITES_BINDING;
+use omnicanal_pipeline::context::{ANONYMOUS_WRITES_BINDING, ClientAddress};
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Env;
 use omnicanal_pipeline::problem::problem_response;
@@ -107,13 +107,12 @@ const ANONYMOUS_WRITES_PERIOD_SECS: u32 = 60;
 /// Whether this anonymous write is within its client's limit. A Worker deployed without the
 /// binding is not limited (and says so in its log); a limiter that fails lets the request
 /// through, since refusing every anonymous shopper is worse than one unmetered request.
-async fn within_anonymous_limit(worker_env: &worker::Env, headers: &http::HeaderMap) -> bool {
+async fn within_anonymous_limit(worker_env: &worker::Env, client: Option<&ClientAddress>) -> bool {
     let Ok(limiter) = worker_env.rate_limiter(ANONYMOUS_WRITES_BINDING) else {
         worker::console_warn!("no {ANONYMOUS_WRITES_BINDING} rate-limit binding: anonymous writes are not limited");
         return true;
     };
-    // Cloudflare sets the client's address; a caller cannot choose it.
-    let client = headers.get("cf-connecting-ip").and_then(|v| v.to_str().ok()).unwrap_or("unknown").to_owned();
+    let client = client.map_or_else(|| "unknown".to_owned(), |address| address.0.clone());
     match limiter.limit(client).await {
         Ok(outcome) => outcome.success,
         Err(err) => {
@@ -147,10 +146,10 @@ where
     let (mut parts, body) = request.into_parts();
     // Cloudflare sets the client's address; a caller cannot choose it.
     if let Some(client) = parts.headers.get("cf-connecting-ip").and_then(|v| v.to_str().ok()).map(str::to_owned) {
-        parts.extensions.insert(omnicanal_pipeline::context::ClientAddress(client));
+        parts.extensions.insert(ClientAddress(client));
     }
     if omnicanal_pipeline::context::is_anonymous_write(&parts.method, parts.uri.path(), &parts.headers)
-        && !within_anonymous_limit(worker_env, &parts.headers).await
+        && !within_anonymous_limit(worker_env, parts.extensions.get::<ClientAddress>()).await
     {
         let limited = ApiError::TooManyRequests { retry_after_secs: ANONYMOUS_WRITES_PERIOD_SECS };
         let mut response = problem_response(&limited, &request_id);

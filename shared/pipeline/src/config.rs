@@ -241,35 +241,40 @@ impl Config {
                     .push(problem(AFFINITY_HALF_LIFE_DAYS, "must be a whole number of days, 1 to 365".to_owned())),
             }
         }
-        if let Some(ttl) = get(CART_TTL_SECONDS) {
-            match ttl.trim().parse::<u64>() {
-                Ok(secs) if (60..=365 * 24 * 3600).contains(&secs) => config.cart_ttl_seconds = secs,
-                _ => problems.push(problem(
-                    CART_TTL_SECONDS,
-                    "must be a whole number of seconds between 60 and 31536000".to_owned(),
-                )),
-            }
+        if let Some(secs) = seconds(get(CART_TTL_SECONDS), CART_TTL_SECONDS, 60..=365 * 24 * 3600, &mut problems) {
+            config.cart_ttl_seconds = secs;
         }
-        if let Some(secs) = get(HEADER_READ_TIMEOUT_SECONDS) {
-            match secs.trim().parse::<u64>() {
-                Ok(secs) if (1..=300).contains(&secs) => config.header_read_timeout_secs = secs,
-                _ => problems.push(problem(
-                    HEADER_READ_TIMEOUT_SECONDS,
-                    "must be a whole number of seconds between 1 and 300".to_owned(),
-                )),
-            }
+        let header_timeout = get(HEADER_READ_TIMEOUT_SECONDS);
+        if let Some(secs) = seconds(header_timeout, HEADER_READ_TIMEOUT_SECONDS, 1..=300, &mut problems) {
+            config.header_read_timeout_secs = secs;
         }
-        if let Some(hold) = get(CART_HOLD_SECONDS) {
-            match hold.trim().parse::<i64>() {
-                Ok(secs) if (60..=86_400).contains(&secs) => config.cart_hold_seconds = secs,
-                _ => problems.push(problem(
-                    CART_HOLD_SECONDS,
-                    "must be a whole number of seconds between 60 and 86400".to_owned(),
-                )),
-            }
+        if let Some(secs) = seconds(get(CART_HOLD_SECONDS), CART_HOLD_SECONDS, 60..=86_400, &mut problems) {
+            config.cart_hold_seconds = secs;
         }
 
         if problems.is_empty() { Ok(config) } else { Err(ConfigError { problems }) }
+    }
+}
+
+/// The whole number of seconds `value` names, if it is set and within `range`; a problem
+/// naming `var` otherwise.
+fn seconds<T>(
+    value: Option<String>,
+    var: &'static str,
+    range: std::ops::RangeInclusive<T>,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<T>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    let value = value?;
+    match value.trim().parse::<T>() {
+        Ok(secs) if range.contains(&secs) => Some(secs),
+        _ => {
+            let message = format!("must be a whole number of seconds between {} and {}", range.start(), range.end());
+            problems.push(problem(var, message));
+            None
+        }
     }
 }
 

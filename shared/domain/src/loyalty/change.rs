@@ -55,13 +55,10 @@ where
     }
 
     fn decide(&self, read: &Reads) -> Result<Step<T>, E> {
-        let stored = read.get(&loyalty_account_key(&self.customer_id)).cloned();
-        let read_version = match &stored {
-            Some(_) => None,
-            None => Some(None),
-        };
-        let mut account = stored.map(account_from).transpose()?.unwrap_or_default();
-        let read_version = read_version.unwrap_or(Some(account.version));
+        let stored = read.get(&loyalty_account_key(&self.customer_id)).cloned().map(account_from).transpose()?;
+        // The version a write must find: the one read, or none when there was no account.
+        let read_version = stored.as_ref().map(|account| account.version);
+        let mut account = stored.unwrap_or_default();
         let found: Vec<Option<&Item>> = self.markers.iter().map(|key| read.get(key)).collect();
         match (self.decide)(&mut account, &found)? {
             Decision::Answer(answer) => Ok(Step::Done(answer)),
