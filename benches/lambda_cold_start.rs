@@ -3,9 +3,15 @@
 //! first poll, one request that reads or writes the table), then one warm request, and the
 //! process's peak RSS (`VmHWM`). Each function is started afresh `RUNS` times, alone.
 //!
+//! With `OMNICANAL_BENCH_BASELINE_DIR` naming a directory of another build's Lambda binaries
+//! (`omnicanal-<function>-lambda`), each run starts both builds, one after the other and in
+//! alternating order, so the machine's drift and noise fall on both alike, and the table shows
+//! the ratio of their medians: an A/B read in one run, not two tables from two hours.
+//!
 //! Needs the release Lambda binaries (`cargo build --release --all-features --bins`) and the
 //! DynamoDB-compatible server at `OMNICANAL_BENCH_DYNAMODB_ENDPOINT`; `scripts/bench` does both.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -49,9 +55,15 @@ struct Sample {
     rss_kib: u64,
 }
 
-async fn sample(function: &'static str, env: &[(String, String)], client: &reqwest::Client, token: &str) -> Sample {
+async fn sample(
+    dir: &Path,
+    function: &'static str,
+    env: &[(String, String)],
+    client: &reqwest::Client,
+    token: &str,
+) -> Sample {
     let logs = Arc::new(Mutex::new(Vec::new()));
-    let host = lambda_host::LambdaHost::start_with(&[function], 1, env, logs.clone());
+    let host = lambda_host::LambdaHost::start_with(dir, &[function], 1, env, logs.clone());
     let (method, path, status) = first_request(function);
     let send = || {
         let request = client.request(method.parse().expect("a method"), format!("{}{path}", host.base));
@@ -99,25 +111,42 @@ async fn main() {
     let token = mint_hs256(SECRET.as_bytes(), "alice", &[Role::Customer], None, None, now, 3600).expect("a token");
     let client = reqwest::Client::new();
 
-    println!("| function | first answer p50 | p90 | max | warm request p50 | peak RSS max |");
-    println!("|---|---|---|---|---|---|");
+    let mut builds: Vec<(String, PathBuf)> = vec![("this build".into(), lambda_host::build_dir())];
+    if let Ok(baseline) = std::env::var("OMNICANAL_BENCH_BASELINE_DIR") {
+        builds.push((format!("baseline ({baseline})"), PathBuf::from(baseline)));
+    }
+    println!(
+        "| function | build | first answer p50 | p90 | max | warm request p50 | peak RSS max | p50 / this build's |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for function in lambda_host::FUNCTIONS {
-        let mut samples = Vec::with_capacity(RUNS);
-        for _ in 0..RUNS {
-            samples.push(sample(function, &env, &client, &token).await);
+        let mut samples: Vec<Vec<Sample>> = builds.iter().map(|_| Vec::with_capacity(RUNS)).collect();
+        for run in 0..RUNS {
+            // Alternate which build goes first, so neither always starts on a warmer cache.
+            for b in 0..builds.len() {
+                let index = (b + run) % builds.len();
+                let sampled = sample(&builds[index].1, function, &env, &client, &token).await;
+                samples[index].push(sampled);
+            }
         }
-        let mut cold: Vec<Duration> = samples.iter().map(|s| s.cold).collect();
-        cold.sort();
-        let mut warm: Vec<Duration> = samples.iter().map(|s| s.warm).collect();
-        warm.sort();
-        let rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
-        println!(
-            "| {function} | {} | {} | {} | {} | {:.1} MiB |",
-            ms(percentile(&cold, 50)),
-            ms(percentile(&cold, 90)),
-            ms(cold[cold.len() - 1]),
-            ms(percentile(&warm, 50)),
-            rss as f64 / 1024.0
-        );
+        let mut ours = None;
+        for ((name, _), samples) in builds.iter().zip(&samples) {
+            let mut cold: Vec<Duration> = samples.iter().map(|s| s.cold).collect();
+            cold.sort();
+            let mut warm: Vec<Duration> = samples.iter().map(|s| s.warm).collect();
+            warm.sort();
+            let rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+            let p50 = percentile(&cold, 50);
+            let base = *ours.get_or_insert(p50);
+            println!(
+                "| {function} | {name} | {} | {} | {} | {} | {:.1} MiB | {:.2} |",
+                ms(p50),
+                ms(percentile(&cold, 90)),
+                ms(cold[cold.len() - 1]),
+                ms(percentile(&warm, 50)),
+                rss as f64 / 1024.0,
+                p50.as_secs_f64() / base.as_secs_f64()
+            );
+        }
     }
 }

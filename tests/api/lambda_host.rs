@@ -8,7 +8,7 @@
 //! two processes polling one queue, as Lambda runs instances side by side.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path as FilePath, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -56,10 +56,14 @@ pub(crate) struct LambdaHost {
     stop: Option<oneshot::Sender<()>>,
 }
 
-/// Where the Lambda binaries are: beside the test binary's `deps` directory.
-fn binary(function: &str) -> PathBuf {
+/// Where this build's Lambda binaries are: beside the test binary's `deps` directory.
+pub(crate) fn build_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
+    exe.parent().and_then(|deps| deps.parent()).expect("target dir").to_path_buf()
+}
+
+/// A function's Lambda binary in `dir`.
+fn binary(dir: &FilePath, function: &str) -> PathBuf {
     let path = dir.join(format!("omnicanal-{function}-lambda"));
     assert!(path.exists(), "{} is built (cargo build --all-features --bins)", path.display());
     path
@@ -70,11 +74,13 @@ impl LambdaHost {
     /// their output in `logs`.
     #[allow(dead_code, reason = "the cold-start bench, which includes this file, starts one function")]
     pub(crate) fn start(env: &[(String, String)], logs: Arc<Mutex<Vec<String>>>) -> Self {
-        Self::start_with(&FUNCTIONS, INSTANCES, env, logs)
+        Self::start_with(&build_dir(), &FUNCTIONS, INSTANCES, env, logs)
     }
 
-    /// Starts the emulator and `instances` processes of each of `functions`.
+    /// Starts the emulator and `instances` processes of each of `functions`, their binaries
+    /// taken from `dir` (the cold-start bench compares two builds).
     pub(crate) fn start_with(
+        dir: &FilePath,
         functions: &[&'static str],
         instances: usize,
         env: &[(String, String)],
@@ -117,7 +123,7 @@ impl LambdaHost {
         let spawned_at = std::time::Instant::now();
         for function in functions {
             for instance in 0..instances {
-                let mut command = Command::new(binary(function));
+                let mut command = Command::new(binary(dir, function));
                 command
                     .env_clear()
                     .env("PATH", std::env::var("PATH").unwrap_or_default())
