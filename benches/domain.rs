@@ -254,7 +254,7 @@ fn offers_ranking(c: &mut Criterion) {
 fn account_with_lots() -> Account {
     let lots: Vec<Lot> = (0..100)
         .map(|i| Lot {
-            order_id: format!("order-{i:03}"),
+            order_id: Some(format!("order-{i:03}")),
             earned_at: NOW - 200 * 86_400 + i * 86_400,
             expires_at: NOW + 165 * 86_400 + i * 86_400,
             remaining: 100,

@@ -224,3 +224,24 @@ async fn earnings_count_only_in_the_programmes_currency() {
     assert_eq!(status, 201);
     assert_eq!(me(&server, &yuki).await["balance"], 100);
 }
+
+/// An account is one item, and DynamoDB refuses items over 400 KB: 5,000 earnings spread over
+/// a year (about 2,000 broke every later earning when each kept its own lot and spend entry)
+/// all succeed, and the balance is still their sum.
+#[tokio::test]
+async fn five_thousand_earnings_for_one_customer_all_succeed() {
+    let server = TestServer::start();
+    let service = server.token("oms", &[Role::Service]);
+    let max = server.token("max", &[Role::Customer]);
+    let mut total = 0;
+    for i in 0..5_000i64 {
+        // A day of the last year for each, out of order, through many stores.
+        let body = order("max", &format!("o-{i}"), 1_000 + i, &format!("store:s{}", i % 40), &ago(i * 7919 % 364));
+        let (status, answer) = earn(&server, &service, body).await;
+        assert_eq!(status, 201, "earning {i}: {answer}");
+        total += answer["points"].as_i64().expect("points");
+    }
+    let account = me(&server, &max).await;
+    assert_eq!(account["balance"], total);
+    assert_eq!(account["lifetime_points"], total);
+}

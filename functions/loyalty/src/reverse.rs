@@ -28,8 +28,8 @@ pub(crate) async fn reverse<S: Store>(call: &Call<'_, S>) -> Result<http::Respon
     let body: ReverseBody = call.json()?;
     let order_id = ExternalId::parse(&body.order_id).map_err(|m| ApiError::invalid("order_id", m))?;
     let marker = call.env.store.get(&earn_key(order_id.as_str())).await?.ok_or(LoyaltyError::NothingEarned)?;
-    let (customer, points) = earned(&marker)?;
+    let earning = earned(&marker)?;
     let rules = &call.env.config.loyalty;
-    let changed = run(&call.env.store, &take_back(rules, &customer, points, order_id.as_str(), call.now())).await?;
+    let changed = run(&call.env.store, &take_back(rules, &earning, order_id.as_str(), call.now())).await?;
     json::response(status(changed.first), &changed.answer)
 }

@@ -1,10 +1,16 @@
 //! The loyalty account as plain data, and every change to it, each returning the ledger
 //! entries it makes: pure functions, time passed in.
 //!
-//! Points live in *lots* (one per earning, with its expiry), spent oldest first. A reversal
-//! can take back more than is left: the shortfall is taken from the other lots (oldest
-//! first) and, past them, kept as `debt`, which later earnings pay back first. So the balance
-//! is always `Σ lots − debt`, and it always equals the sum of the ledger.
+//! Points live in *lots*, spent oldest first. A reversal can take back more than is left: the
+//! shortfall is taken from the other lots (oldest first) and, past them, kept as `debt`, which
+//! later earnings pay back first. So the balance is always `Σ lots − debt`, and it always
+//! equals the sum of the ledger.
+//!
+//! The account is one item, and DynamoDB refuses items over 400 KB, so nothing in it may grow
+//! with the number of earnings: earnings whose points lapse in the same expiry step share one
+//! lot ([`lot_step`]: a day under the default 365-day expiry), spend is kept per UTC day, and
+//! a month keeps at most [`MAX_CHANNELS_PER_MONTH`] channels. Each is bounded by the
+//! programme's rules instead: see [`WORST_CASE_ITEM_BYTES`].
 
 use std::collections::BTreeMap;
 
@@ -15,14 +21,27 @@ use serde::{Deserialize, Serialize};
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
 
-/// Points earned by one order, until they expire.
+/// The most distinct channels a month keeps: enough for any bonus rule (the rules' own
+/// `multi_channel_min` is capped at it), and a bound on the item however many stores a
+/// customer visits.
+pub const MAX_CHANNELS_PER_MONTH: usize = 16;
+
+/// The largest an account item can be (bytes, as DynamoDB counts them) under any valid rules
+/// and any traffic: at most 368 lots with a 128-character order id, 368 spend days, two
+/// months of 16 channels, a 255-character customer id in the keys. `account_tests` builds
+/// that account and measures it.
+pub const WORST_CASE_ITEM_BYTES: usize = 82 * 1024;
+
+/// Points that lapse in the same expiry step, however many earnings brought them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lot {
-    /// The order that earned them.
-    pub order_id: String,
-    /// When (epoch seconds).
+    /// The order that earned them, while one order did; `None` once several share the lot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// The latest earning in the lot (epoch seconds).
     pub earned_at: i64,
-    /// When they lapse (epoch seconds).
+    /// When they lapse (epoch seconds): the latest expiry of its earnings, so no point lapses
+    /// before its time.
     pub expires_at: i64,
     /// Points not spent yet.
     pub remaining: i64,
@@ -64,11 +83,12 @@ pub struct Account {
     pub lifetime_points: i64,
     /// Tier for the next order.
     pub tier: Tier,
-    /// Unspent lots, oldest first.
+    /// Unspent lots, oldest first, one per expiry step.
     pub lots: Vec<Lot>,
-    /// Purchases of the last year: (epoch seconds, minor units).
+    /// Purchases of the last year per UTC day: (the day's first second, minor units).
     pub spend: Vec<(i64, i64)>,
-    /// Channels bought through per month (`YYYY-MM`), the current and last month.
+    /// Channels bought through per month (`YYYY-MM`), the current and last month, at most
+    /// [`MAX_CHANNELS_PER_MONTH`] each.
     pub channels: BTreeMap<String, Vec<String>>,
     /// Bumped by every write.
     pub version: u64,
@@ -82,6 +102,18 @@ pub fn month(at: i64) -> String {
 
 /// The length of the tier window: 365 days.
 pub const YEAR: i64 = 365 * DAY;
+
+/// The first second of `at`'s UTC day.
+pub fn day_of(at: i64) -> i64 {
+    at.div_euclid(DAY) * DAY
+}
+
+/// The width of a lot: earnings lapsing within the same step share a lot. One day for
+/// expiries up to 365 days, wider for longer ones, so an account never holds more than 367
+/// lots: expiries fall within `expiry_days` of now (earlier ones lapse at the next change).
+pub fn lot_step(rules: &LoyaltyRules) -> i64 {
+    i64::from(rules.expiry_days.div_ceil(365).max(1)) * DAY
+}
 
 /// Why a change is refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -115,9 +147,15 @@ pub struct Earning {
 }
 
 impl Account {
-    /// Spend in the 365 days before `at` (`at` itself excluded).
+    /// Spend in the 365 UTC days up to `at`'s day, that day included: the 12-month spend
+    /// before an order, counted in whole days so that a year of purchases is 365 numbers.
     pub fn spend_before(&self, at: i64) -> i64 {
-        self.spend.iter().filter(|(t, _)| *t >= at - YEAR && *t < at).map(|(_, amount)| amount).sum()
+        let today = day_of(at);
+        self.spend
+            .iter()
+            .filter(|(t, _)| (today - YEAR + DAY..=today).contains(&day_of(*t)))
+            .map(|(_, amount)| amount)
+            .sum()
     }
 
     /// The tier at `at` under `rules`.
@@ -140,7 +178,7 @@ impl Account {
             .filter(|lot| lot.remaining > 0)
             .map(|lot| {
                 self.balance -= lot.remaining;
-                Entry { kind: EntryType::Expire, points: -lot.remaining, order_id: Some(lot.order_id) }
+                Entry { kind: EntryType::Expire, points: -lot.remaining, order_id: lot.order_id }
             })
             .collect()
     }
@@ -157,7 +195,9 @@ impl Account {
         let spend_before = self.spend_before(at);
         let this_month = month(at);
         let mut channels = self.channels.get(&this_month).cloned().unwrap_or_default();
-        if !channels.iter().any(|c| c == channel) {
+        // A full month already has every bonus a rule can ask for (`multi_channel_min` is at
+        // most the cap), so a channel past it changes nothing but the item's size.
+        if !channels.iter().any(|c| c == channel) && channels.len() < MAX_CHANNELS_PER_MONTH {
             channels.push(channel.to_owned());
             channels.sort();
         }
@@ -165,22 +205,15 @@ impl Account {
         let points = rules.points(amount_minor, spend_before, bonus);
 
         self.channels.insert(this_month.clone(), channels);
-        self.spend.push((at, amount_minor.max(0)));
+        self.add_spend(at, amount_minor.max(0));
         self.prune(at);
         self.lifetime_points += points;
         self.balance += points;
         let paid_back = self.debt.min(points);
         self.debt -= paid_back;
         if points > paid_back {
-            let lot = Lot {
-                order_id: order_id.to_owned(),
-                earned_at: at,
-                expires_at: at + i64::from(rules.expiry_days) * DAY,
-                remaining: points - paid_back,
-            };
-            // Keep lots oldest first even when orders arrive out of order.
-            let index = self.lots.partition_point(|l| l.expires_at <= lot.expires_at);
-            self.lots.insert(index, lot);
+            let expires_at = at + i64::from(rules.expiry_days) * DAY;
+            self.add_to_lot(lot_step(rules), order_id, at, expires_at, points - paid_back);
         }
         self.tier = self.tier_at(rules, at + 1);
         (
@@ -199,11 +232,54 @@ impl Account {
         Ok(Entry { kind: EntryType::Redeem, points: -points, order_id: Some(order_id.to_owned()) })
     }
 
-    /// Takes back the `points` an order earned: from its own lot, then the oldest others,
-    /// then as debt. The balance may go below zero.
-    pub fn reverse(&mut self, points: i64, order_id: &str) -> Entry {
+    /// Adds `points` lapsing at `expires_at` to the lot of that step, or a new one in its
+    /// place (lots stay oldest first even when orders arrive out of order).
+    fn add_to_lot(&mut self, step: i64, order_id: &str, earned_at: i64, expires_at: i64, points: i64) {
+        let bucket = expires_at.div_euclid(step);
+        let index = self.lots.partition_point(|l| l.expires_at.div_euclid(step) < bucket);
+        match self.lots.get_mut(index) {
+            Some(lot) if lot.expires_at.div_euclid(step) == bucket => {
+                if lot.order_id.as_deref() != Some(order_id) {
+                    lot.order_id = None;
+                }
+                lot.earned_at = lot.earned_at.max(earned_at);
+                lot.expires_at = lot.expires_at.max(expires_at);
+                lot.remaining += points;
+            }
+            _ => {
+                let lot = Lot { order_id: Some(order_id.to_owned()), earned_at, expires_at, remaining: points };
+                self.lots.insert(index, lot);
+            }
+        }
+    }
+
+    /// Adds a purchase to its day's spend.
+    fn add_spend(&mut self, at: i64, amount_minor: i64) {
+        let day = day_of(at);
+        match self.spend.iter_mut().find(|(t, _)| *t == day) {
+            Some((_, amount)) => *amount += amount_minor,
+            None => self.spend.push((day, amount_minor)),
+        }
+    }
+
+    /// The expiry step of the lot an earning at `at` went into: what a reversal of that order
+    /// takes from first (the earning's marker keeps it).
+    pub fn lot_of(rules: &LoyaltyRules, at: i64) -> i64 {
+        (at + i64::from(rules.expiry_days) * DAY).div_euclid(lot_step(rules))
+    }
+
+    /// Takes back the `points` an order earned: from the lot its points went into (`lot`, as
+    /// [`Account::lot_of`] gave it when it earned; by its order id for earnings recorded
+    /// before lots were shared), then the oldest others, then as debt. The balance may go
+    /// below zero.
+    pub fn reverse(&mut self, rules: &LoyaltyRules, points: i64, order_id: &str, lot: Option<i64>) -> Entry {
         let mut left = points;
-        if let Some(index) = self.lots.iter().position(|l| l.order_id == order_id) {
+        let step = lot_step(rules);
+        let own = |l: &Lot| match lot {
+            Some(bucket) => l.expires_at.div_euclid(step) == bucket,
+            None => l.order_id.as_deref() == Some(order_id),
+        };
+        if let Some(index) = self.lots.iter().position(own) {
             let own = self.lots[index].remaining.min(left);
             self.lots[index].remaining -= own;
             left -= own;
@@ -248,11 +324,15 @@ impl Account {
     }
 
     /// Forgets what no rule can use any more: purchases over a year older than the latest,
-    /// channel sets of months before the previous one.
+    /// channel sets of months before the previous one. Spend recorded per second (before it
+    /// was kept per day) is folded into its day here.
     fn prune(&mut self, at: i64) {
         let latest = self.spend.iter().map(|(t, _)| *t).max().unwrap_or(at).max(at);
-        self.spend.retain(|(t, _)| *t >= latest - YEAR - DAY);
-        self.spend.sort_unstable();
+        let mut days: BTreeMap<i64, i64> = BTreeMap::new();
+        for (t, amount) in self.spend.drain(..).filter(|(t, _)| *t >= day_of(latest) - YEAR - DAY) {
+            *days.entry(day_of(t)).or_insert(0) += amount;
+        }
+        self.spend = days.into_iter().collect();
         let oldest_kept = month(latest - 32 * DAY);
         self.channels.retain(|m, _| *m >= oldest_kept);
     }

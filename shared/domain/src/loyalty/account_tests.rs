@@ -2,7 +2,7 @@ use crate::loyalty::rules::LoyaltyRules;
 use crate::loyalty::rules::Tier;
 use proptest::prelude::*;
 
-use super::{Account, DAY, Entry, EntryType, LoyaltyError, month};
+use super::{Account, DAY, Entry, EntryType, LoyaltyError, MAX_CHANNELS_PER_MONTH, WORST_CASE_ITEM_BYTES, YEAR, month};
 
 const T0: i64 = 1_795_341_600; // 2026-11-22T10:00:00Z
 
@@ -39,7 +39,10 @@ fn oldest_points_are_spent_first_and_expire() {
     a.earn(&rules(), "old", 10_000, "web", T0);
     a.earn(&rules(), "new", 10_000, "web", T0 + 100 * DAY);
     a.redeem(150, "r1").expect("fits");
-    assert_eq!(a.lots.iter().map(|l| (l.order_id.as_str(), l.remaining)).collect::<Vec<_>>(), vec![("new", 50)]);
+    assert_eq!(
+        a.lots.iter().map(|l| (l.order_id.as_deref(), l.remaining)).collect::<Vec<_>>(),
+        vec![(Some("new"), 50)]
+    );
     assert_eq!(a.redeem(51, "r2"), Err(LoyaltyError::InsufficientPoints { balance: 50 }));
     assert_eq!(a.expiring(T0 + 440 * DAY, 30), vec![(T0 + 465 * DAY, 50)]);
     let lapsed = a.expire(T0 + 465 * DAY);
@@ -52,7 +55,7 @@ fn a_reversal_of_spent_points_goes_negative_and_later_earnings_pay_it_back() {
     let mut a = Account::default();
     a.earn(&rules(), "o1", 10_000, "web", T0);
     a.redeem(100, "r1").expect("fits");
-    let entry = a.reverse(100, "o1");
+    let entry = a.reverse(&rules(), 100, "o1", Some(Account::lot_of(&rules(), T0)));
     assert_eq!(entry.points, -100);
     assert_eq!((a.balance, a.debt), (-100, 100));
     a.earn(&rules(), "o2", 15_000, "web", T0 + DAY);
@@ -112,7 +115,7 @@ proptest! {
                 }
                 Op::Reverse(k) => {
                     if let Some((id, points)) = earned.get(k).cloned() && reversed.insert(id.clone()) {
-                        ledger.push(a.reverse(points, &id));
+                        ledger.push(a.reverse(&rules, points, &id, None));
                     }
                 }
                 Op::Expire(days) => {
@@ -138,4 +141,92 @@ fn points_count_whole_units_of_the_programmes_currency() {
     assert_eq!(yen.points(10_000, 0, false), 10_000, "10,000 JPY are 10,000 whole units");
     let dinar = LoyaltyRules { currency: Currency::parse("KWD").expect("KWD"), ..LoyaltyRules::default() };
     assert_eq!(dinar.points(10_000, 0, false), 10, "10.000 KWD");
+}
+
+#[test]
+fn earnings_lapsing_the_same_day_share_one_lot() {
+    let mut a = Account::default();
+    a.earn(&rules(), "morning", 10_000, "web", T0);
+    a.earn(&rules(), "evening", 5_000, "web", T0 + 8 * 3600);
+    assert_eq!(a.lots.len(), 1);
+    assert_eq!((a.lots[0].order_id.as_deref(), a.lots[0].remaining), (None, 150), "two orders: no single order id");
+    assert_eq!(a.lots[0].expires_at, T0 + 8 * 3600 + YEAR, "no point lapses before its 365 days");
+    a.earn(&rules(), "next-day", 1_000, "web", T0 + DAY);
+    assert_eq!(a.lots.len(), 2);
+    // Reversing "evening" takes from its own (shared) lot first, not from the older one.
+    a.reverse(&rules(), 50, "evening", Some(Account::lot_of(&rules(), T0 + 8 * 3600)));
+    assert_eq!(a.lots.iter().map(|l| l.remaining).collect::<Vec<_>>(), vec![100, 10]);
+    let lapsed = a.expire(T0 + 8 * 3600 + YEAR);
+    assert_eq!(lapsed, vec![Entry { kind: EntryType::Expire, points: -100, order_id: None }]);
+    assert_eq!(a.balance, 10);
+}
+
+#[test]
+fn a_days_purchases_count_for_the_tier_of_its_later_orders() {
+    let mut a = Account::default();
+    a.earn(&rules(), "big", 50_000, "web", T0);
+    let (later, _) = a.earn(&rules(), "later", 10_000, "web", T0 + 3600);
+    assert_eq!(later.tier, Tier::Silver, "500.00 spent earlier that day");
+    assert_eq!(a.spend, vec![(super::day_of(T0), 60_000)], "one number per day");
+    assert_eq!(a.tier_at(&rules(), T0 + YEAR - DAY), Tier::Silver, "the 365th day still counts");
+    assert_eq!(a.tier_at(&rules(), T0 + YEAR), Tier::Bronze);
+}
+
+#[test]
+fn five_thousand_earnings_over_a_year_keep_the_account_bounded() {
+    let rules = rules();
+    let mut a = Account::default();
+    let mut sum = 0;
+    for i in 0..5_000i64 {
+        // Orders a year apart and out of order, through many stores: every way an account grew.
+        let at = T0 + (i * 7919 % 365) * DAY + i % 3600;
+        a.expire(T0);
+        let channel = format!("store:s{}", i % 40);
+        let (earning, _) = a.earn(&rules, &format!("order-{i}"), 1_000 + i, &channel, at);
+        sum += earning.points;
+    }
+    assert_eq!(a.balance, sum);
+    assert!(a.lots.len() <= 367, "{} lots", a.lots.len());
+    assert!(a.spend.len() <= 368, "{} days of spend", a.spend.len());
+    assert!(a.channels.values().all(|c| c.len() <= MAX_CHANNELS_PER_MONTH));
+    let size = item_size(&a);
+    assert!(size <= WORST_CASE_ITEM_BYTES, "{size} bytes");
+}
+
+/// The stored item of `account` for the longest customer id, as DynamoDB counts its size.
+fn item_size(account: &Account) -> usize {
+    let customer = "c".repeat(255);
+    let now = time::OffsetDateTime::from_unix_timestamp(T0).expect("a time");
+    let (ops, _) = crate::loyalty::records::change(&customer, account, None, &[], Vec::new(), now).expect("maps");
+    let omnicanal_store::WriteOp::Put { item, .. } = &ops[0] else { panic!("the account is put") };
+    omnicanal_store::size::item_size(item)
+}
+
+#[test]
+fn the_largest_account_any_traffic_can_build_fits_its_stated_bound() {
+    // Every field at the most the rules allow: a lot per expiry step with a 128-character
+    // order id, a spend entry per day, two full months of the longest channel names.
+    let longest_channel = |i: usize| format!("store:{}{i:02}", "L".repeat(62));
+    let mut a = Account {
+        balance: i64::MAX / 4,
+        debt: i64::MAX / 4,
+        lifetime_points: i64::MAX / 4,
+        version: u64::MAX / 2,
+        ..Account::default()
+    };
+    for i in 0..368 {
+        a.lots.push(super::Lot {
+            order_id: Some(format!("{i:0128}")),
+            earned_at: T0 + i * DAY,
+            expires_at: T0 + YEAR + i * DAY,
+            remaining: i64::MAX / 1024,
+        });
+        a.spend.push((T0 + i * DAY, 1_000_000_000_000));
+    }
+    for m in ["2026-11", "2026-12"] {
+        a.channels.insert(m.into(), (0..MAX_CHANNELS_PER_MONTH).map(longest_channel).collect());
+    }
+    let size = item_size(&a);
+    assert!(size <= WORST_CASE_ITEM_BYTES, "{size} bytes over the stated {WORST_CASE_ITEM_BYTES}");
+    assert!(size > WORST_CASE_ITEM_BYTES / 2, "{size} bytes: the bound is not loose by more than half");
 }

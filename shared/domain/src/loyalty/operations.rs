@@ -94,6 +94,8 @@ pub fn earn<'a>(
         let mut kept = Map::new();
         kept.insert("customer_id".into(), json!(purchase.customer_id));
         kept.insert("points".into(), json!(earning.points));
+        // The lot the points went into, which a reversal takes from first.
+        kept.insert("lot".into(), json!(Account::lot_of(rules, purchase.at)));
         Ok((entry, answer, kept))
     })
 }
@@ -112,28 +114,41 @@ pub fn spend<'a>(
     })
 }
 
-/// Takes back the `points` `order_id` earned for `customer_id` (see [`earned`]), even into a
-/// negative balance: `{points, balance, tier}` with `points` negative.
+/// Takes back what `order_id` earned (see [`earned`]), even into a negative balance:
+/// `{points, balance, tier}` with `points` negative.
 pub fn reverse<'a>(
     rules: &'a LoyaltyRules,
-    customer_id: &'a str,
-    points: i64,
+    earning: &'a Earned,
     order_id: &'a str,
     now: time::OffsetDateTime,
 ) -> AccountChange<impl Decide + 'a> {
-    once(customer_id, reverse_key(order_id), None, now, move |account, at_now| {
-        let entry = account.reverse(points, order_id);
+    once(&earning.customer_id, reverse_key(order_id), None, now, move |account, at_now| {
+        let (points, lot) = (earning.points, earning.lot);
+        let entry = account.reverse(rules, points, order_id, lot);
         let answer = json!({"points": -points, "balance": account.balance, "tier": account.tier_at(rules, at_now)});
         Ok((entry, answer, Map::new()))
     })
 }
 
-/// Who an order's earning marker says earned, and how many points: what a reversal takes back.
-pub fn earned(marker: &Item) -> Result<(String, i64), LoyaltyError> {
+/// What an order earned, as its marker keeps it: what a reversal takes back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Earned {
+    /// Who earned.
+    pub customer_id: String,
+    /// How many points.
+    pub points: i64,
+    /// The lot they went into ([`Account::lot_of`]); `None` for markers written before lots
+    /// were shared, whose lot still carries the order's id.
+    pub lot: Option<i64>,
+}
+
+/// What an order's earning marker says was earned.
+pub fn earned(marker: &Item) -> Result<Earned, LoyaltyError> {
     let Some(AttributeValue::S(customer)) = marker.get("customer_id") else {
         return Err(omnicanal_store::StoreError::Invalid("earning marker without customer".into()).into());
     };
-    Ok((customer.clone(), crate::loyalty::records::number(marker, "points")))
+    let lot = marker.contains_key("lot").then(|| crate::loyalty::records::number(marker, "lot"));
+    Ok(Earned { customer_id: customer.clone(), points: crate::loyalty::records::number(marker, "points"), lot })
 }
 
 #[cfg(test)]

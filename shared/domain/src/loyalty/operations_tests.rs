@@ -76,7 +76,8 @@ fn spending_more_than_the_balance_is_refused_and_spending_it_is_conditioned_on_t
 #[test]
 fn a_reversal_may_go_below_zero() {
     let rules = LoyaltyRules::default();
-    let Ok(Step::Write { then, .. }) = reverse(&rules, "alice", 30, "o-1", now()).decide(&Reads::default()) else {
+    let earning = Earned { customer_id: "alice".into(), points: 30, lot: None };
+    let Ok(Step::Write { then, .. }) = reverse(&rules, &earning, "o-1", now()).decide(&Reads::default()) else {
         panic!("writes")
     };
     assert_eq!(then.answer["balance"], json!(-30));

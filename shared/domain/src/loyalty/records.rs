@@ -1,10 +1,10 @@
 //! How the ledger lives in the single table, and what each call costs.
 //!
-//! | item | key | attributes |
-//! |---|---|---|
-//! | account (balance, tier, lots, spend, channels) | `CUSTOMER#<sub>` / `LOYALTY` | the [`Account`]; GSI `LOYALTY_EXPIRY#<shard>` / `<next expiry>#<sub>` while it has lots (the sweep's list) |
-//! | ledger entry | `CUSTOMER#<sub>#LEDGER` / `<epoch ms>#<id>` | id, type, points, order_id, at |
-//! | an order's earning | `ORDER#<order_id>` / `LOYALTY#EARN` | customer, points, the answer given |
+//! | item | key | attributes | worst case |
+//! |---|---|---|---|
+//! | account (balance, tier, lots, spend, channels) | `CUSTOMER#<sub>` / `LOYALTY` | the [`Account`]; GSI `LOYALTY_EXPIRY#<shard>` / `<next expiry>#<sub>` while it has lots (the sweep's list) | 82 KiB ([`crate::loyalty::account::WORST_CASE_ITEM_BYTES`], measured by a test), whatever the traffic |
+//! | ledger entry | `CUSTOMER#<sub>#LEDGER` / `<epoch ms>#<id>` | id, type, points, order_id, at | under 1 KB |
+//! | an order's earning | `ORDER#<order_id>` / `LOYALTY#EARN` | customer, points, the lot, the answer given | under 1 KB |
 //! | an order's reversal | `ORDER#<order_id>` / `LOYALTY#REVERSE` | the answer given |
 //! | a redemption | `CUSTOMER#<sub>` / `REDEEM#<order_id>` | the answer given |
 //!

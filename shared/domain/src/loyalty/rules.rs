@@ -76,8 +76,12 @@ impl LoyaltyRules {
         if self.tiers.iter().any(|t| !(1..=1000).contains(&t.multiplier_percent)) {
             return Err("multiplier_percent must be 1-1000".into());
         }
-        if self.multi_channel_bonus_percent > 1000 || self.multi_channel_min < 1 {
-            return Err("multi_channel_bonus_percent must be 0-1000 and multi_channel_min at least 1".into());
+        let channels = 1..=crate::loyalty::account::MAX_CHANNELS_PER_MONTH;
+        if self.multi_channel_bonus_percent > 1000 || !channels.contains(&self.multi_channel_min) {
+            return Err(format!(
+                "multi_channel_bonus_percent must be 0-1000 and multi_channel_min 1-{}",
+                channels.end()
+            ));
         }
         if !(1..=3650).contains(&self.expiry_days) {
             return Err("expiry_days must be 1-3650".into());
