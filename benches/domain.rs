@@ -16,7 +16,7 @@ use omnicanal_domain::loyalty::rules::LoyaltyRules;
 use omnicanal_domain::loyalty::rules::Tier;
 use omnicanal_domain::offers::definition::{Discount, Offer, Scope};
 use omnicanal_domain::offers::rules::{PricedLine, Shopper, evaluate, rank};
-use omnicanal_domain::stock::records::{Hold, Level, Location, LocationKind};
+use omnicanal_domain::stock::records::{Level, Location, LocationKind};
 use omnicanal_domain::stock::rules::{available, choose_location};
 use omnicanal_domain::values::{Currency, Money};
 use omnicanal_pipeline::auth::{Authenticator, Role, mint_hs256};
@@ -91,9 +91,9 @@ fn cart(c: &mut Criterion) {
 }
 
 fn level(i: usize) -> Level {
-    let holds: BTreeMap<String, Hold> =
-        (0..3).map(|h| (format!("r-{i}-{h}"), Hold { qty: 1, until: NOW + if h == 0 { -10 } else { 600 } })).collect();
-    Level { sku: sku(0), location_id: format!("loc-{i:02}"), on_hand: 20, held: 3, free: 17, holds }
+    // Three holds: one expired, two live (ending at two rounded times).
+    let buckets: BTreeMap<i64, i64> = [(NOW - 10, 1), (NOW + 600, 1), (NOW + 608, 1)].into_iter().collect();
+    Level { sku: sku(0), location_id: format!("loc-{i:02}"), on_hand: 20, held: 3, free: 17, buckets, folded: 0 }
 }
 
 fn env(clock: &ManualClock) -> Env<MemoryStore> {

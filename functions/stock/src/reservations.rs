@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use http::StatusCode;
 use omnicanal_domain::ids::ReservationId;
-use omnicanal_domain::plan::{self, Plan, Reads, Step};
+use omnicanal_domain::plan::{self, Plan, Reads};
 use omnicanal_domain::stock::finish::{Finish, Finished};
 use omnicanal_domain::stock::records::{Reservation, ReservationStatus, ReservedLine, reservation_key};
 use omnicanal_domain::stock::refusal::StockError;
@@ -27,7 +27,8 @@ use omnicanal_domain::cart::record::{cart_key, from_item as cart_from_item, is_c
 
 /// The longest hold a reservation may ask for (7 days).
 pub(crate) const MAX_TTL_SECONDS: i64 = 7 * 24 * 3600;
-/// Rounds of "release expired holds in the way, then try again".
+/// Attempts of a reservation change: a lost race, or expired holds to fold first, is decided
+/// again on a fresh read.
 const MAX_ATTEMPTS: u32 = 8;
 
 #[derive(Deserialize, Serialize)]
@@ -186,44 +187,15 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
         fingerprint: fingerprint(&body, customer_id.as_deref(), &channel),
         reservation_id,
         lines,
-        until: now + body.ttl_seconds,
+        ttl_seconds: body.ttl_seconds,
         cart_id: body.cart_id.clone(),
         customer_id,
         channel,
         created_at: rfc3339(call.now()),
         cart_hold: matches!(holder, Asker::CartHolder(_)),
     };
-    let reserve = &Reserve { request, candidates, now };
-    let keys = &reserve.reads();
-    let held: Held = plan::run(store, MAX_ATTEMPTS, |tried| async move {
-        let read = plan::read(store, keys).await?;
-        // The last attempt lost a race. Availability counts expired holds back in, but `free`
-        // lacks their units until they are released: release them (the decision stays the
-        // same, the write's conditions can now hold). Any other lost race (for the units, for
-        // the id) is decided again on this fresh read.
-        let released = if tried > 1 {
-            Some(release_expired(store, &reserve.expired_in_the_way(&read)?, now).await?)
-        } else {
-            None
-        };
-        match reserve.decide(&read) {
-            // Release what expired in the way (once per read); if nothing did, the stock is
-            // really short.
-            Err(StockError::Insufficient { expired, short }) => {
-                let released = match released {
-                    Some(released) => released,
-                    None => release_expired(store, &expired, now).await?,
-                };
-                if released > 0 {
-                    Ok(Step::Again)
-                } else {
-                    Err(ApiError::from(StockError::Insufficient { short, expired }))
-                }
-            }
-            decided => Ok(decided?),
-        }
-    })
-    .await?;
+    let reserve = Reserve { request, candidates, now };
+    let held: Held = plan::execute::<_, _, ApiError>(store, MAX_ATTEMPTS, &reserve).await?;
     let Held { reservation, first } = held;
     respond(if first { StatusCode::CREATED } else { StatusCode::OK }, &reservation, now)
 }
@@ -231,17 +203,6 @@ pub(crate) async fn create<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
 fn fingerprint(body: &ReserveBody, customer: Option<&str>, channel: &str) -> String {
     let canonical = json!({"body": body, "customer": customer, "channel": channel});
     Sha256::digest(canonical.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Releases the expired reservations `ids`. Returns how many it released.
-async fn release_expired<S: Store>(store: &S, ids: &[String], now: i64) -> Result<usize, ApiError> {
-    let mut released = 0;
-    for id in ids {
-        if matches!(finish(store, id, ReservationStatus::Expired, now, None).await, Ok((Finished::Done, _))) {
-            released += 1;
-        }
-    }
-    Ok(released)
 }
 
 /// Ends reservation `id` as `target` (the stock domain's [`Finish`] plan). `known` is the

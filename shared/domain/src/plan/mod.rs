@@ -33,9 +33,10 @@ pub enum Step<T> {
         /// The answer once they applied.
         then: T,
     },
-    /// This attempt changed what it read (it cleared something in its way, such as expired
-    /// holds): read again at once.
-    Again,
+    /// Something in the way must go first (expired holds a single write cannot fold): write
+    /// these, whether or not their conditions still hold (another writer may have cleared
+    /// them already), then read and decide again.
+    Clear(Vec<WriteOp>),
 }
 
 /// Every attempt lost its race: the caller should answer "busy, retry shortly".
@@ -64,7 +65,10 @@ where
     for tried in 1..=attempts {
         match attempt(tried).await? {
             Step::Done(answer) => return Ok(answer),
-            Step::Again => {}
+            Step::Clear(ops) => match store.transact(ops).await {
+                Ok(()) | Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {}
+                Err(other) => return Err(other.into()),
+            },
             Step::Write { ops, then } => match store.transact(ops).await {
                 Ok(()) => return Ok(then),
                 Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) if tried < attempts => {

@@ -63,10 +63,14 @@ where
 
 impl<T> Step<T> {
     /// Both decisions as one: writes of both in one transaction, both answers; nothing to
-    /// write only when neither writes; read again when either asks to.
+    /// write only when neither writes; when either must clear its way first, only that.
     pub fn and<U>(self, other: Step<U>) -> Step<(T, U)> {
         match (self, other) {
-            (Step::Again, _) | (_, Step::Again) => Step::Again,
+            (Step::Clear(mut ops), Step::Clear(more)) => {
+                ops.extend(more);
+                Step::Clear(ops)
+            }
+            (Step::Clear(ops), _) | (_, Step::Clear(ops)) => Step::Clear(ops),
             (Step::Done(a), Step::Done(b)) => Step::Done((a, b)),
             (Step::Done(a), Step::Write { ops, then }) => Step::Write { ops, then: (a, then) },
             (Step::Write { ops, then }, Step::Done(b)) => Step::Write { ops, then: (then, b) },
@@ -82,7 +86,7 @@ impl<T> Step<T> {
         match self {
             Step::Done(a) => Step::Done(f(a)),
             Step::Write { ops, then } => Step::Write { ops, then: f(then) },
-            Step::Again => Step::Again,
+            Step::Clear(ops) => Step::Clear(ops),
         }
     }
 }

@@ -1,13 +1,16 @@
 //! Ending a held reservation, as a plan: committed (a sale), released or expired. One
-//! transaction of the reservation's status change and each line's level update, all
-//! conditioned on the hold still being there. Committing sells the units (`on_hand` goes
-//! down, the reorder entry follows); releasing and expiring give them back to `free`.
+//! transaction of the reservation's status change (conditioned on it still being held) and
+//! each line's level update, conditioned on the hold's bucket not being folded yet.
+//! Committing sells the units (`on_hand` goes down, the reorder entry follows); releasing and
+//! expiring give them back to `free`. When a later hold already folded the bucket, its units
+//! are back: a release or an expiry then changes only the reservation, and a commit is too
+//! late.
 
 use omnicanal_store::{Condition, GSI1PK, GSI1SK, Key, StoreError, Update, WriteOp, s};
 
 use crate::plan::{Plan, Reads, Step};
 use crate::stock::movement::Movement;
-use crate::stock::records::{Reservation, ReservationStatus, cart_hold_key, hold_attr, reservation_key};
+use crate::stock::records::{Level, Reservation, ReservationStatus, cart_hold_key, level_key, reservation_key};
 use crate::stock::refusal::StockError;
 use crate::stock::view::StockView;
 use crate::values::Sku;
@@ -54,10 +57,16 @@ impl Plan for Finish {
     type Answer = (Finished, Reservation);
     type Refusal = StockError;
 
+    /// The reservation and its levels (whose `folded` tells whether a hold's units are still
+    /// in its bucket), and for a sale the products. A release may decide a first attempt on
+    /// the reservation alone: its writes' conditions hold only while the buckets are there.
     fn reads(&self) -> Vec<Key> {
         let mut keys = vec![reservation_key(&self.reservation.reservation_id)];
         if self.needs_stock() {
             keys.extend(StockView::keys(&self.skus(), &self.location()));
+        } else {
+            let location = &self.reservation.location_id;
+            keys.extend(self.reservation.lines.iter().map(|l| level_key(&l.sku, location)));
         }
         keys
     }
@@ -87,16 +96,26 @@ impl Plan for Finish {
             updates: vec![Update::set("status", status), Update::remove(GSI1PK), Update::remove(GSI1SK)],
             condition: Some(Condition::eq("status", s("held"))),
         }];
-        let attr = hold_attr(id);
         let location = &reservation.location_id;
         let view = if self.needs_stock() {
             StockView::from_reads(read, &self.skus(), &self.location())?
         } else {
             StockView::default()
         };
+        let until = reservation.until;
         for line in &reservation.lines {
-            let own = vec![Update::remove(attr.clone())];
-            let still_held = Some(Condition::has(attr.clone()));
+            // A level not read (a release's first attempt) counts as still holding: the
+            // write's condition says whether it does.
+            let level = match read.get(&level_key(&line.sku, location)) {
+                Some(item) => Some(Level::from_item(item.clone())?),
+                None => None,
+            };
+            if level.as_ref().is_some_and(|l| !l.still_holds(until)) {
+                if target == ReservationStatus::Committed {
+                    return Err(StockError::WrongState { shown: ReservationStatus::Expired, target });
+                }
+                continue;
+            }
             let op = if target == ReservationStatus::Committed {
                 if !view.products.contains_key(&line.sku) {
                     return Err(StoreError::Invalid(format!("the product {} of a held line is gone", line.sku)).into());
@@ -107,10 +126,10 @@ impl Plan for Finish {
                 if on_hand < line.qty {
                     return Err(StockError::NotEnoughOnHand { on_hand });
                 }
-                let sale = Movement::Sell { from: on_hand, qty: line.qty };
-                sale.write(&line.sku, location, view.reorder_point(&line.sku), own, still_held)
+                let sale = Movement::Sell { from: on_hand, qty: line.qty, until };
+                sale.write(&line.sku, location, view.reorder_point(&line.sku), Vec::new(), None)
             } else {
-                Movement::Release { qty: line.qty }.write(&line.sku, location, 0, own, still_held)
+                Movement::Release { qty: line.qty, until }.write(&line.sku, location, 0, Vec::new(), None)
             };
             ops.push(op);
         }

@@ -1,14 +1,15 @@
 //! The stock plans decided on items built here, without a store.
 
-use omnicanal_store::{Condition, Item, WriteOp, num, s};
+use omnicanal_store::{Condition, Item, Update, WriteOp, num, s};
 
 use crate::catalog::{Product, product_key};
 use crate::ids::{Quantity, ReservationId};
 use crate::plan::{Plan, Reads, Step};
 use crate::stock::finish::{Finish, Finished};
-use crate::stock::records::{ReservationStatus, hold_attr, level_key, reservation_key};
+use crate::stock::records::{ReservationStatus, bucket_attr, level_key, reservation_key};
 use crate::stock::refusal::StockError;
 use crate::stock::reserve::{HoldRequest, Reserve, WantedLine};
+use crate::stock::rules::hold_until;
 use crate::values::{Currency, Money, Sku};
 
 const NOW: i64 = 1_795_341_600;
@@ -58,7 +59,7 @@ fn reserve(lines: &[(&str, i64)], candidates: &[&str]) -> Reserve {
         request: HoldRequest {
             reservation_id: ReservationId::parse("r-1").expect("an id"),
             lines,
-            until: NOW + 900,
+            ttl_seconds: 900,
             cart_id: None,
             customer_id: Some("alice".into()),
             channel: "web".into(),
@@ -90,7 +91,7 @@ fn a_hold_picks_the_location_with_the_most_and_guards_each_level_with_safety_sto
     assert!(matches!(&ops[0], WriteOp::Put { condition: Some(Condition::NotExists), .. }));
     let WriteOp::Update { key, updates, condition } = &ops[1] else { panic!("the level update") };
     assert_eq!(key, &level_key("SHOE", "B"));
-    assert!(updates.iter().any(|u| format!("{u:?}").contains(&hold_attr("r-1"))));
+    assert!(updates.contains(&Update::add(bucket_attr(hold_until(NOW, 900)), 2)), "into the bucket of its end");
     assert!(format!("{condition:?}").contains("free"), "guarded by free ≥ qty + safety: {condition:?}");
 }
 
@@ -99,8 +100,8 @@ fn short_stock_names_each_short_line_with_the_best_location_and_writes_nothing()
     let plan = reserve(&[("SHOE", 5)], &["A", "B"]);
     let read = Reads::of([product("SHOE", 0), level("SHOE", "A", 3, 0), level("SHOE", "B", 4, 0)]);
     match plan.decide(&read) {
-        Err(StockError::Insufficient { short, expired }) => {
-            assert_eq!((short.len(), short[0].available, expired.len()), (1, 4, 0));
+        Err(StockError::Insufficient { short }) => {
+            assert_eq!((short.len(), short[0].available), (1, 4));
         }
         other => panic!("expected insufficient stock, got {other:?}"),
     }
@@ -137,6 +138,7 @@ fn commit_sells_release_gives_back_and_an_expired_hold_cannot_be_committed() {
     let held = then.reservation;
     let mut stored = Reads::of([level("SHOE", "A", 3, 2), product("SHOE", 0)]);
     stored.insert(reservation_key("r-1"), held.to_item().expect("an item"));
+    let known = Reads::of([(reservation_key("r-1"), held.to_item().expect("an item"))]);
 
     let commit = Finish { reservation: held.clone(), target: ReservationStatus::Committed, now: NOW };
     assert_eq!(commit.reads().len(), 3, "the reservation, the product and the level");
@@ -146,11 +148,69 @@ fn commit_sells_release_gives_back_and_an_expired_hold_cannot_be_committed() {
     assert!(format!("{updates:?}").contains("on_hand"), "a sale changes on_hand: {updates:?}");
 
     let release = Finish { reservation: held.clone(), target: ReservationStatus::Released, now: NOW };
-    assert_eq!(release.reads(), vec![reservation_key("r-1")], "a release needs only the reservation");
-    let Ok(Step::Write { ops, .. }) = release.decide(&stored) else { panic!("released") };
-    assert!(matches!(&ops[1], WriteOp::Update { condition: Some(_), .. }), "only while the hold is there");
+    assert_eq!(release.reads(), vec![reservation_key("r-1"), level_key("SHOE", "A")], "no product");
+    let Ok(Step::Write { ops, .. }) = release.decide(&known) else { panic!("released on the record alone") };
+    assert!(matches!(&ops[1], WriteOp::Update { condition: Some(_), .. }), "only while the bucket is there");
 
-    let late = Finish { reservation: held, target: ReservationStatus::Committed, now: NOW + 901 };
+    let late = Finish { reservation: held, target: ReservationStatus::Committed, now: NOW + 1000 };
     let Err(StockError::WrongState { shown, .. }) = late.decide(&stored) else { panic!("refused") };
     assert_eq!(shown, ReservationStatus::Expired);
+}
+
+/// A level item with holds in buckets (`(until, units)`) and a fold floor.
+fn level_with(
+    text: &str,
+    location: &str,
+    on_hand: i64,
+    buckets: &[(i64, i64)],
+    folded: i64,
+) -> (omnicanal_store::Key, Item) {
+    let held: i64 = buckets.iter().map(|(_, units)| units).sum();
+    let (key, mut item) = level(text, location, on_hand, held);
+    for (until, units) in buckets {
+        item.insert(bucket_attr(*until), num(*units));
+    }
+    if folded > 0 {
+        item.insert("folded".into(), num(folded));
+    }
+    (key, item)
+}
+
+#[test]
+fn a_hold_folds_the_expired_buckets_in_its_way_in_its_own_write() {
+    // 5 on hand, all 5 held by holds that ended: availability says 5, free says 0.
+    let plan = reserve(&[("SHOE", 4)], &["A"]);
+    let read = Reads::of([product("SHOE", 0), level_with("SHOE", "A", 5, &[(NOW - 60, 3), (NOW - 10, 2)], 0)]);
+    let Ok(Step::Write { ops, .. }) = plan.decide(&read) else { panic!("the expired units count") };
+    let WriteOp::Update { updates, condition: Some(Condition::And(all)), .. } = &ops[1] else { panic!("a level") };
+    assert!(
+        updates.contains(&Update::remove(bucket_attr(NOW - 60)))
+            && updates.contains(&Update::set("folded", num(NOW - 10)))
+    );
+    assert!(all.contains(&Condition::eq(bucket_attr(NOW - 10), num(2))), "folded only as read");
+}
+
+#[test]
+fn more_expired_buckets_than_one_write_folds_are_cleared_first() {
+    let many: Vec<(i64, i64)> = (0..crate::stock::rules::MAX_FOLDS as i64 + 10).map(|i| (NOW - 1000 + i, 1)).collect();
+    let plan = reserve(&[("SHOE", 55)], &["A"]);
+    let read = Reads::of([product("SHOE", 0), level_with("SHOE", "A", 60, &many, 0)]);
+    let Ok(Step::Clear(ops)) = plan.decide(&read) else { panic!("folds first") };
+    assert_eq!(ops.len(), 1, "one fold of the level, nothing held yet");
+}
+
+#[test]
+fn ending_a_hold_whose_bucket_was_folded_gives_nothing_back_twice() {
+    let plan = reserve(&[("SHOE", 2)], &["A"]);
+    let read = Reads::of([product("SHOE", 0), level("SHOE", "A", 3, 0)]);
+    let Ok(Step::Write { then, .. }) = plan.decide(&read) else { panic!("enough") };
+    let held = then.reservation;
+    // A later hold folded the bucket after it ended: the units are in free already.
+    let mut stored = Reads::of([product("SHOE", 0), level_with("SHOE", "A", 3, &[], held.until)]);
+    stored.insert(reservation_key("r-1"), held.to_item().expect("an item"));
+    let expire = Finish { reservation: held.clone(), target: ReservationStatus::Expired, now: held.until + 5 };
+    let Ok(Step::Write { ops, .. }) = expire.decide(&stored) else { panic!("expired") };
+    assert_eq!(ops.len(), 1, "only the reservation's status: {ops:?}");
+    let commit = Finish { reservation: held.clone(), target: ReservationStatus::Committed, now: held.until - 5 };
+    assert!(matches!(commit.decide(&stored), Err(StockError::WrongState { shown: ReservationStatus::Expired, .. })));
 }

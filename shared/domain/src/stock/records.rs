@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | product (shared with offers and loyalty, see `crate::catalog`) | `SKU#<sku>` / `PRODUCT` | name, category, price, safety_stock, reorder_point |
 //! | location | `LOCATIONS` / `<location_id>` | kind, name, channels |
-//! | level of a SKU at a location | `SKU#<sku>` / `LEVEL#<location_id>` | `on_hand`, `held`, `free` (= on_hand − held), one `hold#<reservation_id>` map `{qty, until}` per hold; GSI `REORDER#<location_id>` / `<sku>` while `on_hand` ≤ the reorder point (sparse) |
+//! | level of a SKU at a location | `SKU#<sku>` / `LEVEL#<location_id>` | `on_hand`, `held`, `free` (= on_hand − held), `exp#<until>` units held until then (one per rounded end, not per hold), `folded`; GSI `REORDER#<location_id>` / `<sku>` while `on_hand` ≤ the reorder point (sparse); at most [`WORST_CASE_LEVEL_BYTES`] whatever the holds |
 //! | reservation | `RES#<reservation_id>` / `RES` | status, location, lines, until, owner; GSI `HELD#<shard>` / `<until>#<id>` while held (sparse: the sweep's work list) |
 //! | applied adjustment | `EVENT#<event_id>` / `EVENT` | the request's fingerprint and the level after it |
 //!
@@ -21,9 +21,9 @@
 //!
 //! A reservation moves units from `free` to `held` with a condition `free ≥ qty + safety
 //! stock` on each level, all lines in one transaction: the table refuses an oversell, whatever
-//! the handlers race. Expired holds keep their units in `held` until released, but their
-//! `hold#` entry carries `until`, so availability adds them back at once (lazy expiry), and a
-//! reservation that finds them in its way releases them first.
+//! the handlers race. Expired holds keep their units in `held` until folded, but their bucket
+//! carries its end, so availability adds them back at once (lazy expiry), and a reservation
+//! that finds them in its way folds them into `free` in its own write.
 
 use crate::keys::part;
 use std::collections::BTreeMap;
@@ -33,8 +33,8 @@ use serde::{Deserialize, Serialize};
 
 /// Partition of all locations.
 pub const LOCATIONS_PK: &str = "LOCATIONS";
-/// Prefix of the attributes holding one hold each on a level item.
-pub const HOLD_PREFIX: &str = "hold#";
+/// Prefix of a level's attributes holding the units of the holds ending at one time.
+pub const BUCKET_PREFIX: &str = "exp#";
 /// Shards of the held-reservations index, so the sweep's list has no hot partition.
 pub const HELD_SHARDS: u32 = 8;
 
@@ -92,16 +92,17 @@ impl Location {
     }
 }
 
-/// One hold on a level: units promised to a reservation until a time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hold {
-    /// Units.
-    pub qty: i64,
-    /// Epoch seconds after which the hold no longer counts.
-    pub until: i64,
-}
-
 /// A SKU's stock at one location.
+///
+/// A level keeps no attribute per hold, so a flash sale's holds cannot grow it past
+/// DynamoDB's 400 KB: it keeps the units held per end time (`exp#<until>`, a *bucket*), and
+/// hold ends are rounded to a step ([`crate::stock::rules::hold_until`]) so that the live
+/// buckets are a few hundred at most. A bucket whose time has passed still counts in `held`
+/// until a later hold *folds* it back into `free` in its own write (at most
+/// [`crate::stock::rules::MAX_FOLDS`] at once); `folded` is the latest end folded, so a
+/// reservation whose end is at or before it knows its units are back already. Availability
+/// stays exact and costs one read: `free` plus the expired buckets, less the safety stock.
+/// Worst case: [`WORST_CASE_LEVEL_BYTES`].
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Level {
     /// SKU.
@@ -110,13 +111,21 @@ pub struct Level {
     pub location_id: String,
     /// Units physically there.
     pub on_hand: i64,
-    /// Units held by reservations (expired ones included until released).
+    /// Units in the buckets (expired ones included until folded).
     pub held: i64,
     /// `on_hand − held`, kept in the item so a condition can test it.
     pub free: i64,
-    /// Holds by reservation id.
-    pub holds: BTreeMap<String, Hold>,
+    /// Units held per end time (epoch seconds).
+    pub buckets: BTreeMap<i64, i64>,
+    /// The latest end folded back into `free` (0: none yet).
+    pub folded: i64,
 }
+
+/// The largest a level item can be (bytes, as DynamoDB counts them), whatever the number of
+/// holds: the keys and counters, plus one bucket per distinct rounded end in the next 7 days
+/// (under 600) and the expired ones a hold folds (at most [`crate::stock::rules::MAX_FOLDS`]
+/// more). `rules` tests build that level and measure it.
+pub const WORST_CASE_LEVEL_BYTES: usize = 24 * 1024;
 
 #[derive(Serialize, Deserialize)]
 struct LevelCore {
@@ -128,6 +137,8 @@ struct LevelCore {
     held: i64,
     #[serde(default)]
     free: i64,
+    #[serde(default)]
+    folded: i64,
 }
 
 /// The key of a level.
@@ -135,19 +146,20 @@ pub fn level_key(sku: &str, location_id: &str) -> Key {
     Key::new(format!("SKU#{}", part(sku)), format!("LEVEL#{}", part(location_id)))
 }
 
-/// The attribute of a reservation's hold on a level.
-pub fn hold_attr(reservation_id: &str) -> String {
-    format!("{HOLD_PREFIX}{reservation_id}")
+/// The attribute of the bucket of holds ending at `until`.
+pub fn bucket_attr(until: i64) -> String {
+    format!("{BUCKET_PREFIX}{until:012}")
 }
 
 impl Level {
-    /// A level from its item, holds included.
+    /// A level from its item, buckets included.
     pub fn from_item(item: Item) -> Result<Self, StoreError> {
-        let mut holds = BTreeMap::new();
+        let mut buckets = BTreeMap::new();
         for (name, value) in &item {
-            if let Some(id) = name.strip_prefix(HOLD_PREFIX) {
-                let hold: Hold = serde_dynamo::from_attribute_value(value.clone()).map_err(corrupt("hold"))?;
-                holds.insert(id.to_owned(), hold);
+            if let Some(until) = name.strip_prefix(BUCKET_PREFIX) {
+                let until: i64 = until.parse().map_err(|e| StoreError::because("corrupt hold bucket name", e))?;
+                let units: i64 = serde_dynamo::from_attribute_value(value.clone()).map_err(corrupt("hold bucket"))?;
+                buckets.insert(until, units);
             }
         }
         let core: LevelCore = serde_dynamo::from_item(item).map_err(corrupt("level"))?;
@@ -157,24 +169,25 @@ impl Level {
             on_hand: core.on_hand,
             held: core.held,
             free: core.free,
-            holds,
+            buckets,
+            folded: core.folded,
         })
     }
 
-    /// Units held by holds that expired but were not released yet.
+    /// Units held by holds that expired but were not folded back yet.
     pub fn expired_held(&self, now: i64) -> i64 {
-        self.holds.values().filter(|h| h.until < now).map(|h| h.qty).sum()
+        self.buckets.range(..now).map(|(_, units)| units).sum()
     }
 
-    /// Ids of the reservations whose holds here have expired.
-    pub fn expired_reservations(&self, now: i64) -> Vec<String> {
-        self.holds.iter().filter(|(_, h)| h.until < now).map(|(id, _)| id.clone()).collect()
+    /// The expired buckets, oldest first: `(until, units)`.
+    pub fn expired_buckets(&self, now: i64) -> Vec<(i64, i64)> {
+        self.buckets.range(..now).map(|(until, units)| (*until, *units)).collect()
     }
-}
 
-/// The hold map value of a reservation line.
-pub fn hold_value(hold: &Hold) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::to_attribute_value(hold).map_err(mapping("hold"))
+    /// Whether the units of a hold ending at `until` are still in its bucket (not folded).
+    pub fn still_holds(&self, until: i64) -> bool {
+        until > self.folded
+    }
 }
 
 /// Where a reservation stands.

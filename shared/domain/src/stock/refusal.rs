@@ -25,8 +25,6 @@ pub enum StockError {
     Insufficient {
         /// The lines that cannot be served anywhere (empty: each can somewhere, not all at one).
         short: Vec<ShortLine>,
-        /// Expired holds found in the way: releasing them may free enough.
-        expired: Vec<String>,
     },
     /// Lines name SKUs without a product record.
     #[error("no product with this SKU")]

@@ -5,16 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use omnicanal_store::{AttributeValue, Condition, EXPIRES_AT, Item, Key, StoreError, Update, WriteOp, num, s};
+use omnicanal_store::{AttributeValue, Condition, EXPIRES_AT, Item, Key, StoreError, WriteOp, num, s};
 
 use crate::ids::{Quantity, ReservationId};
 use crate::plan::{Plan, Reads, Step};
-use crate::stock::movement::Movement;
-use crate::stock::records::{
-    Hold, Reservation, ReservationStatus, ReservedLine, cart_hold_key, hold_attr, hold_value, reservation_key,
-};
+use crate::stock::movement::{Fold, Movement};
+use crate::stock::records::{Reservation, ReservationStatus, ReservedLine, cart_hold_key, reservation_key};
 use crate::stock::refusal::{ShortLine, StockError};
-use crate::stock::rules::choose_location;
+use crate::stock::rules::{choose_location, hold_until};
 use crate::stock::view::StockView;
 use crate::values::Sku;
 
@@ -36,8 +34,8 @@ pub struct HoldRequest {
     pub reservation_id: ReservationId,
     /// The lines.
     pub lines: Vec<WantedLine>,
-    /// Epoch seconds the hold lasts until.
-    pub until: i64,
+    /// How long the hold lasts, in seconds (its end is rounded up, see [`hold_until`]).
+    pub ttl_seconds: i64,
     /// The cart it is for.
     pub cart_id: Option<String>,
     /// The customer it belongs to.
@@ -92,10 +90,9 @@ impl Reserve {
         StockView::from_reads(read, &self.skus(), &self.candidates)
     }
 
-    /// The reservations whose expired holds sit on the levels read: releasing them gives
-    /// their units back to `free`, which the table's condition tests.
-    pub fn expired_in_the_way(&self, read: &Reads) -> Result<Vec<String>, StoreError> {
-        Ok(self.view(read)?.expired_reservations(self.now))
+    /// When the hold ends: now plus the ttl, rounded up so a level keeps few buckets.
+    pub fn until(&self) -> i64 {
+        hold_until(self.now, self.request.ttl_seconds)
     }
 }
 
@@ -172,14 +169,14 @@ impl Plan for Reserve {
                 .map(|(sku, qty)| ShortLine { sku: sku.clone(), qty: *qty, available: best(sku) })
                 .filter(|line| line.available < line.qty)
                 .collect();
-            return Err(StockError::Insufficient { short, expired: view.expired_reservations(self.now) });
+            return Err(StockError::Insufficient { short });
         };
         let reservation = Reservation {
             reservation_id: request.reservation_id.as_str().to_owned(),
             status: ReservationStatus::Held,
             location_id: location_id.clone(),
             lines: wanted.iter().map(|(sku, qty)| ReservedLine { sku: sku.clone(), qty: *qty }).collect(),
-            until: request.until,
+            until: self.until(),
             cart_id: request.cart_id.clone(),
             customer_id: request.customer_id.clone(),
             channel: request.channel.clone(),
@@ -189,12 +186,23 @@ impl Plan for Reserve {
         };
         let mut ops = vec![WriteOp::Put { item: reservation.to_item()?, condition: Some(Condition::NotExists) }];
         ops.extend(self.cart_hold(read, reservation.until)?);
+        let mut clear = Vec::new();
         for line in &reservation.lines {
-            let hold = Hold { qty: line.qty, until: reservation.until };
-            let own = vec![Update::set(hold_attr(&reservation.reservation_id), hold_value(&hold)?)];
-            let movement = Movement::Hold { qty: line.qty, safety_stock: view.safety_stock(&line.sku) };
+            let level = view.level(&line.sku, &location_id);
+            let safety_stock = view.safety_stock(&line.sku);
+            let fold = Fold::of(level, self.now);
+            // Availability counted every expired bucket; when more are in the way than one
+            // write folds, fold those first and decide again.
+            if level.map_or(0, |l| l.free) + fold.units() < line.qty + safety_stock {
+                clear.push(Movement::Fold(fold).write(&line.sku, &location_id, 0, Vec::new(), None));
+                continue;
+            }
+            let movement = Movement::Hold { qty: line.qty, safety_stock, until: reservation.until, fold };
             // A hold leaves on_hand, so the reorder point plays no part.
-            ops.push(movement.write(&line.sku, &location_id, 0, own, None));
+            ops.push(movement.write(&line.sku, &location_id, 0, Vec::new(), None));
+        }
+        if !clear.is_empty() {
+            return Ok(Step::Clear(clear));
         }
         Ok(Step::Write { ops, then: Held { reservation, first: true } })
     }

@@ -12,12 +12,27 @@ pub fn available(level: Option<&Level>, safety_stock: i64, now: i64) -> i64 {
     level.map_or(0, |l| (l.free + l.expired_held(now) - safety_stock).max(0))
 }
 
-/// The table's guard for holding `qty` units: `free ≥ qty + safety stock`. The same rule as
-/// [`available`] on what the table holds now: expired holds still count in `free` until they
-/// are released, so a hold may be refused that availability promised (the reservation then
-/// releases them and looks again), never the other way round: no unit is oversold.
-pub fn can_hold(qty: i64, safety_stock: i64) -> Condition {
-    Condition::compare("free", CompareOp::Ge, num(qty + safety_stock))
+/// The table's guard for holding `qty` units: `free + folding ≥ qty + safety stock`, where
+/// `folding` are the expired units the same write folds back into `free` (each bucket
+/// conditioned on the units read). The same rule as [`available`] on what the table holds
+/// then: no unit is oversold, however the writers race.
+pub fn can_hold(qty: i64, safety_stock: i64, folding: i64) -> Condition {
+    Condition::compare("free", CompareOp::Ge, num(qty + safety_stock - folding))
+}
+
+/// The most expired buckets one level write folds back into `free`: each is a `REMOVE` and a
+/// condition in the update, and DynamoDB caps an expression at 4 KB.
+pub const MAX_FOLDS: usize = 50;
+
+/// When a hold of `ttl` seconds made at `now` ends: `now + ttl` rounded up to a step of at
+/// most a sixteenth of the ttl (a power of two seconds, so the steps of shorter ttls divide
+/// those of longer ones). A hold lasts at least what was asked and at most 1/16 more, and
+/// the holds of the next 7 days end on fewer than 600 distinct seconds, whatever their
+/// number: one bucket each on a level.
+pub fn hold_until(now: i64, ttl: i64) -> i64 {
+    let step = 1_i64 << (ttl.max(16) / 16).ilog2();
+    let end = now + ttl;
+    end + (step - end.rem_euclid(step)) % step
 }
 
 /// Whether a location sells to `channel`.
@@ -57,25 +72,73 @@ pub fn choose_location(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stock::records::{Hold, LocationKind};
+    use crate::stock::records::LocationKind;
 
-    fn level(on_hand: i64, held: i64, holds: &[(&str, i64, i64)]) -> Level {
-        Level {
-            on_hand,
-            held,
-            free: on_hand - held,
-            holds: holds.iter().map(|(id, qty, until)| ((*id).to_owned(), Hold { qty: *qty, until: *until })).collect(),
-            ..Level::default()
-        }
+    fn level(on_hand: i64, held: i64, buckets: &[(i64, i64)]) -> Level {
+        Level { on_hand, held, free: on_hand - held, buckets: buckets.iter().copied().collect(), ..Level::default() }
     }
 
     #[test]
     fn availability_keeps_safety_stock_back_and_ignores_expired_holds() {
-        let l = level(10, 4, &[("live", 3, 200), ("old", 1, 50)]);
+        let l = level(10, 4, &[(200, 3), (50, 1)]);
         assert_eq!(available(Some(&l), 2, 100), 10 - 3 - 2, "the expired hold counts again");
         assert_eq!(available(Some(&l), 2, 300), 8, "both expired");
         assert_eq!(available(Some(&l), 20, 100), 0, "never below 0");
         assert_eq!(available(None, 0, 100), 0);
+    }
+
+    #[test]
+    fn a_hold_ends_no_earlier_than_asked_and_at_most_a_sixteenth_later() {
+        const NOW: i64 = 1_795_341_613;
+        for ttl in (1..=7 * 86_400).step_by(37) {
+            let until = hold_until(NOW, ttl);
+            assert!(until >= NOW + ttl, "ttl {ttl}: ends at {until}");
+            assert!(until - (NOW + ttl) <= (ttl / 16).max(0), "ttl {ttl}: {} s late", until - NOW - ttl);
+        }
+        assert_eq!(hold_until(NOW, 1), NOW + 1, "short holds are not rounded");
+    }
+
+    #[test]
+    fn a_week_of_holds_of_every_length_ends_on_few_distinct_seconds() {
+        // A hold every 7 s for a week, each of another length up to 7 days: the ends live at
+        // the last moment are what one level's buckets can be.
+        const START: i64 = 1_795_341_600;
+        let last = START + 7 * 86_400;
+        let mut live = std::collections::BTreeSet::new();
+        for (i, now) in (START..last).step_by(7).enumerate() {
+            let ttl = 1 + (i as i64 * 7_919) % (7 * 86_400);
+            let until = hold_until(now, ttl);
+            if until >= last {
+                live.insert(until);
+            }
+        }
+        assert!(live.len() < 600, "{} distinct live ends", live.len());
+    }
+
+    #[test]
+    fn the_largest_level_fits_its_stated_bound() {
+        use crate::stock::records::{WORST_CASE_LEVEL_BYTES, bucket_attr, level_key};
+        use omnicanal_store::{AttributeValue, Item, s};
+        let (sku, location) = ("S".repeat(64), "L".repeat(64));
+        let key = level_key(&sku, &location);
+        let big = num(i64::MAX / 2);
+        let mut item = Item::from([
+            ("pk".to_owned(), s(key.pk)),
+            ("sk".to_owned(), s(key.sk)),
+            ("sku".to_owned(), s(sku.clone())),
+            ("location_id".to_owned(), s(location.clone())),
+            ("gsi1pk".to_owned(), s(format!("REORDER#{location}"))),
+            ("gsi1sk".to_owned(), s(sku)),
+        ]);
+        for counter in ["on_hand", "held", "free", "folded"] {
+            item.insert(counter.to_owned(), big.clone());
+        }
+        for i in 0..(600 + MAX_FOLDS as i64) {
+            item.insert(bucket_attr(1_795_341_600 + i * 1_000), AttributeValue::N("-1000000000".into()));
+        }
+        let size = omnicanal_store::size::item_size(&item);
+        assert!(size <= WORST_CASE_LEVEL_BYTES, "{size} bytes over {WORST_CASE_LEVEL_BYTES}");
+        assert!(size > WORST_CASE_LEVEL_BYTES / 2, "{size} bytes: the bound is not loose by more than half");
     }
 
     #[test]

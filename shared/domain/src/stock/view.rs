@@ -76,12 +76,4 @@ impl StockView {
             .map(|(field, sku)| FieldError::new(field.clone(), format!("no product with SKU {sku}")))
             .collect()
     }
-
-    /// Ids of the reservations whose holds on these levels have expired, each once.
-    pub fn expired_reservations(&self, now: i64) -> Vec<String> {
-        let mut ids: Vec<String> = self.levels.values().flat_map(|l| l.expired_reservations(now)).collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    }
 }
