@@ -382,3 +382,43 @@ async fn an_anonymous_idempotency_key_replays_only_for_its_own_client() {
     assert_eq!(first, again, "the same client's retry is the same cart");
     assert_ne!(first, stranger, "another client never gets that cart's id");
 }
+
+/// A cart is one item, and DynamoDB refuses items over 400 KB, so it cannot keep a tombstone
+/// per remove forever. With 1,000 removes (200 used to push the oldest out, and a late older
+/// set then revived its line), the late set still stays out, a line set before them survives,
+/// and the same batches in another order give the same cart.
+#[tokio::test]
+async fn a_thousand_removes_then_the_late_set_does_not_revive_the_line() {
+    let server = TestServer::start();
+    let shop = Shop::new(&server);
+    let at = |second: usize| format!("2026-11-22T10:{:02}:{:02}Z", second / 60, second % 60);
+    let keep = json!({"device_id": "tablet", "ops": [{"op": "set", "sku": "KEEP", "qty": 1, "at": at(3000)}]});
+    let removes: Vec<Value> = (0..10)
+        .map(|batch| {
+            let ops: Vec<Value> = (0..100)
+                .map(|i| json!({"op": "remove", "sku": format!("R{:04}", batch * 100 + i), "at": at(1 + batch * 100 + i)}))
+                .collect();
+            json!({"device_id": "laptop", "ops": ops})
+        })
+        .collect();
+    // Older than the first remove of R0000: it must never show.
+    let late = json!({"device_id": "phone", "ops": [{"op": "set", "sku": "R0000", "qty": 3, "at": at(0)}]});
+    let mut first_order = vec![&keep];
+    first_order.extend(&removes);
+    first_order.push(&late);
+    let mut second_order = vec![&late];
+    second_order.extend(removes.iter().rev());
+    second_order.push(&keep);
+    let mut carts = Vec::new();
+    for order in [first_order, second_order] {
+        let cart_id = id(&shop.anonymous().await);
+        for batch in order {
+            assert_eq!(shop.sync(&cart_id, batch).await.status(), 200);
+        }
+        let cart: Value = shop.get(&cart_id, None).await.json().await.expect("cart");
+        assert_eq!(lines(&cart), vec![("KEEP".to_owned(), 1)], "no removed line came back");
+        carts.push(cart);
+    }
+    let again: Value = shop.sync(&id(&carts[0]), &late).await.json().await.expect("sync");
+    assert_eq!((again["applied"].as_u64(), again["ignored"].as_u64()), (Some(0), Some(1)));
+}

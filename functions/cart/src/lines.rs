@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::access::cart_id;
 use crate::answer::respond;
-use crate::repo::{change_for, now_ns, run, server_stamp, written};
+use crate::repo::{change_for, now_ns, run, written};
 use omnicanal_domain::cart::line_update::{Writer, line_update};
 use omnicanal_domain::cart::model::{Line, MAX_QTY, SERVER_DEVICE, Stamp, Write};
 use omnicanal_domain::cart::record::from_item;
@@ -55,19 +55,14 @@ async fn set<S: Store>(call: &Call<'_, S>, id: &str, sku: &str, qty: u32) -> Res
     let updated_at = rfc3339(call.now());
     let now = now_ns(call);
     let channel = call.channel.to_string();
-    let line = Line {
-        stamp: Stamp { at_ns: now, device: SERVER_DEVICE.to_owned() },
-        qty,
-        channel: channel.clone(),
-        updated_at: updated_at.clone(),
-    };
+    let line = Line::new(Stamp { at_ns: now, device: SERVER_DEVICE.to_owned() }, qty, channel.clone(), &updated_at);
     // A bad token is refused before anything is written.
     let general = change_for(call, id, |cart: &mut Cart| {
         let live = cart.lines.get(sku).filter(|l| !l.is_tombstone()).map(|l| l.qty);
         if live == (qty > 0).then_some(qty) {
             return Ok::<_, ApiError>((false, ()));
         }
-        let stamp = server_stamp(cart, sku, now);
+        let stamp = cart.server_stamp(sku, now);
         cart.apply(Write { sku: sku.to_owned(), qty, stamp, channel: channel.clone() }, &updated_at);
         Ok((true, ()))
     })?;
@@ -76,7 +71,7 @@ async fn set<S: Store>(call: &Call<'_, S>, id: &str, sku: &str, qty: u32) -> Res
         None => Writer::Anonymous { expires_at: written(call).anonymous_expires_at },
     };
     let if_version = general.expected.as_ref().map(|(version, _)| *version);
-    let write = line_update(id, sku, &line, writer, if_version)?;
+    let write = line_update(id, sku, &line, &updated_at, writer, if_version)?;
     let current = match call.env.store.update_returning(&write.key, write.updates, write.condition).await? {
         Updated::Applied(item) => return respond(StatusCode::OK, &from_item(item)?, None),
         Updated::Refused(None) => return Err(ApiError::not_found("no such cart")),

@@ -54,7 +54,9 @@ pub(crate) async fn merge<S: Store>(call: &Call<'_, S>) -> Result<http::Response
         source.ensure_active()?;
 
         let now = now_ns(call);
-        let newest = target.lines.values().chain(source.lines.values()).map(|l| l.stamp.at_ns).max();
+        // After every register of both carts and the target's horizon: the merge's writes win.
+        let registers = target.lines.values().chain(source.lines.values()).map(|l| &l.stamp);
+        let newest = registers.chain(target.horizon.as_ref()).map(|stamp| stamp.at_ns).max();
         let stamp = Stamp { at_ns: now.max(newest.map_or(now, |n| n.saturating_add(1))), device: SERVER_DEVICE.into() };
         let updated_at = &written.at;
         let mut merged = target.clone();

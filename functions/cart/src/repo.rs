@@ -3,7 +3,7 @@
 
 use omnicanal_domain::cart::access::Holder;
 use omnicanal_domain::cart::change::{CartChange, Written};
-use omnicanal_domain::cart::model::{Cart, SERVER_DEVICE, Stamp};
+use omnicanal_domain::cart::model::Cart;
 use omnicanal_domain::cart::record::{cart_key, from_item};
 use omnicanal_domain::plan::{self, Plan, Reads};
 use omnicanal_pipeline::auth::Role;
@@ -48,13 +48,6 @@ pub(crate) fn if_match<S>(call: &Call<'_, S>) -> Result<Option<(u64, String)>, A
 pub(crate) fn written<S>(call: &Call<'_, S>) -> Written {
     let ttl = i64::try_from(call.env.config.cart_ttl_seconds).unwrap_or(i64::MAX);
     Written { at: rfc3339(call.now()), anonymous_expires_at: call.now().unix_timestamp().saturating_add(ttl) }
-}
-
-/// A stamp for a server-side write to `sku`: now, or just after the line's current stamp if
-/// a client clock ran ahead, so the write always wins as the caller expects.
-pub(crate) fn server_stamp(cart: &Cart, sku: &str, now_ns: i64) -> Stamp {
-    let after = cart.lines.get(sku).map_or(i64::MIN, |line| line.stamp.at_ns.saturating_add(1));
-    Stamp { at_ns: now_ns.max(after), device: SERVER_DEVICE.to_owned() }
 }
 
 /// Now in nanoseconds since the epoch.

@@ -10,8 +10,9 @@
 //! | the caller may write it | anonymous caller: no `customer_id`; customer: `customer_id = sub` |
 //! | `If-Match`, when sent | `version = n` |
 //! | the server's stamp wins the line's register | the line's stamp in `lines` and `removed`, if any, is older than now |
+//! | the stamp is above the cart's horizon | no `horizon`, or its time is older than now |
 //! | the write changes something | set: the live quantity differs; remove: the line is live |
-//! | limits | set of a new line: `size(lines) < 100`; remove: `size(removed) < 200` |
+//! | limits | set of a new line: `size(lines) < 100`, and `size(removed) < 500` unless it revives a tombstone (so the registers stay within 600); a remove moves a register, so needs none |
 //!
 //! When any of them fails nothing is written, and the refused update answers the cart as
 //! it is; the caller then takes the general path on that cart, which tells which one failed
@@ -20,8 +21,8 @@
 
 use omnicanal_store::{CompareOp, Condition, Key, Path, StoreError, Update, num, s};
 
-use crate::cart::model::{Line, MAX_LINES, MAX_TOMBSTONES};
-use crate::cart::record::{CUSTOMER_ID, LINES, REMOVED, cart_key};
+use crate::cart::model::{Line, MAX_LINES, MAX_REGISTERS};
+use crate::cart::record::{CUSTOMER_ID, HORIZON, LINES, REMOVED, cart_key};
 
 /// Who writes, as far as the update's condition is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,23 +46,26 @@ pub struct LineUpdate {
     pub condition: Condition,
 }
 
-/// The one-round-trip write of `line` (see the module docs).
+/// The one-round-trip write of `line` at `written_at` (RFC 3339; see the module docs).
 pub fn line_update(
     cart_id: &str,
     sku: &str,
     line: &Line,
+    written_at: &str,
     writer: Writer<'_>,
     if_version: Option<u64>,
 ) -> Result<LineUpdate, StoreError> {
     let live = Path::attr(LINES).key(sku);
     let tomb = Path::attr(REMOVED).key(sku);
+    // A register's stamp, or the horizon (a stamp itself), older than this write's.
     let older = |register: &Path| {
+        let at_ns = if register.top() == HORIZON { register.clone() } else { register.clone().key("stamp") };
         Condition::Or(vec![
             Condition::lacks(register.clone()),
-            Condition::compare(register.clone().key("stamp").key("at_ns"), CompareOp::Lt, num(line.stamp.at_ns)),
+            Condition::compare(at_ns.key("at_ns"), CompareOp::Lt, num(line.stamp.at_ns)),
         ])
     };
-    let mut all = vec![Condition::eq("status", s("active")), older(&live), older(&tomb)];
+    let mut all = vec![Condition::eq("status", s("active")), older(&live), older(&tomb), older(&Path::attr(HORIZON))];
     all.push(match writer {
         Writer::Anonymous { .. } => Condition::lacks(CUSTOMER_ID),
         Writer::Customer(sub) => Condition::eq(CUSTOMER_ID, s(sub)),
@@ -71,16 +75,25 @@ pub fn line_update(
     }
     let value =
         serde_dynamo::to_attribute_value(line).map_err(|e| StoreError::Invalid(format!("line mapping: {e}")))?;
-    let mut updates = vec![Update::add("version", 1), Update::set("updated_at", s(line.updated_at.clone()))];
+    let mut updates = vec![Update::add("version", 1), Update::set("updated_at", s(written_at))];
     if line.is_tombstone() {
         all.push(Condition::has(live.clone()));
-        all.push(Condition::Size { attr: Path::attr(REMOVED), op: CompareOp::Lt, value: count(MAX_TOMBSTONES) });
         updates.extend([Update::set(tomb, value), Update::remove(live)]);
     } else {
         all.push(Condition::compare(live.clone().key("qty"), CompareOp::Ne, num(line.qty)));
         all.push(Condition::Or(vec![
             Condition::has(live.clone()),
-            Condition::Size { attr: Path::attr(LINES), op: CompareOp::Lt, value: count(MAX_LINES) },
+            Condition::And(vec![
+                Condition::Size { attr: Path::attr(LINES), op: CompareOp::Lt, value: count(MAX_LINES) },
+                Condition::Or(vec![
+                    Condition::has(tomb.clone()),
+                    Condition::Size {
+                        attr: Path::attr(REMOVED),
+                        op: CompareOp::Lt,
+                        value: count(MAX_REGISTERS - MAX_LINES),
+                    },
+                ]),
+            ]),
         ]));
         updates.extend([Update::set(live, value), Update::remove(tomb)]);
     }
@@ -103,13 +116,13 @@ mod tests {
     use crate::cart::record::{from_item, to_item};
 
     fn line(qty: u32, at_ns: i64) -> Line {
-        Line { stamp: Stamp { at_ns, device: "~server".into() }, qty, channel: "web".into(), updated_at: "t2".into() }
+        Line::new(Stamp { at_ns, device: "~server".into() }, qty, "web".into(), "t2")
     }
 
     /// Applies the update as a store would, or `None` when its condition fails.
     fn run(cart: &Cart, sku: &str, line: &Line, writer: Writer<'_>, if_version: Option<u64>) -> Option<Cart> {
         let item = to_item(cart).expect("item");
-        let write = line_update(&cart.cart_id, sku, line, writer, if_version).expect("update");
+        let write = line_update(&cart.cart_id, sku, line, "t2", writer, if_version).expect("update");
         if !evaluate(&write.condition, Some(&item)) {
             return None;
         }
@@ -166,16 +179,20 @@ mod tests {
         assert!(run(&full, "NEW", &line(1, 20), ANON, None).is_none(), "a 101st line");
         assert!(run(&full, "S1", &line(3, 20), ANON, None).is_some(), "changing a line of a full cart");
         let mut tombs = Cart::new("c".into(), None, "t1", None);
-        for i in 0..=MAX_TOMBSTONES {
-            tombs.apply(Write { sku: format!("S{i}"), qty: 1, stamp: line(1, 1).stamp, channel: "web".into() }, "t1");
-            if i < MAX_TOMBSTONES {
-                tombs.apply(
-                    Write { sku: format!("S{i}"), qty: 0, stamp: line(0, 2).stamp, channel: "web".into() },
-                    "t1",
-                );
-            }
+        for i in 0..(MAX_REGISTERS - MAX_LINES) {
+            tombs.apply(Write { sku: format!("T{i}"), qty: 0, stamp: line(0, 2).stamp, channel: "web".into() }, "t1");
         }
-        let last = format!("S{MAX_TOMBSTONES}");
-        assert!(run(&tombs, &last, &line(0, 20), ANON, None).is_none(), "tombstones are trimmed on the general path");
+        tombs.apply(Write { sku: "LIVE".into(), qty: 1, stamp: line(1, 2).stamp, channel: "web".into() }, "t1");
+        assert!(run(&tombs, "NEW", &line(1, 20), ANON, None).is_none(), "a new register takes the general path");
+        assert!(run(&tombs, "T1", &line(1, 20), ANON, None).is_some(), "reviving a tombstone adds no register");
+        assert!(run(&tombs, "LIVE", &line(0, 20), ANON, None).is_some(), "a remove adds no register");
+    }
+
+    #[test]
+    fn nothing_at_or_below_the_horizon_is_written() {
+        let mut cart = anonymous();
+        cart.horizon = Some(Stamp { at_ns: 20, device: "z".into() });
+        assert!(run(&cart, "B", &line(1, 20), ANON, None).is_none(), "at the horizon's time");
+        assert!(run(&cart, "B", &line(1, 21), ANON, None).is_some(), "after it");
     }
 }

@@ -6,6 +6,18 @@
 //! whether that write set a quantity or removed the line (a tombstone). Because "keep the
 //! greatest" is commutative, associative and idempotent, applying the same batches in any
 //! order, any number of times, gives the same cart.
+//!
+//! A cart is one item, so its registers cannot grow with the removes: it keeps at most
+//! [`MAX_REGISTERS`], live lines and tombstones alike, and a *horizon*. When there are more,
+//! the horizon rises to the stamp of the newest register that does not fit, every register
+//! at or below it goes, and every later write at or below it is ignored. So a late set older
+//! than a forgotten remove never revives the line: it is below the horizon too. That stays
+//! convergent because the horizon depends only on the set of writes seen, never on their
+//! order: the number of registers above any stamp only grows as writes arrive (a register's
+//! stamp only rises, and SKUs are never forgotten above the horizon), so the horizon is the
+//! (`MAX_REGISTERS` + 1)-th greatest register stamp of all the writes, whichever came first.
+//! The price: a live line is dropped once more than `MAX_REGISTERS − 1` other SKUs were
+//! written after it (500 removes of other SKUs in a full cart).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -20,9 +32,9 @@ pub const MAX_QTY: u32 = 999;
 pub const MAX_SYNC_OPS: usize = 100;
 /// Client times further ahead than this (nanoseconds: 5 minutes) are clamped to server time.
 pub const MAX_CLOCK_AHEAD_NS: i64 = 5 * 60 * 1_000_000_000;
-/// Tombstones kept beyond the live lines; the oldest go first (a remove older than every
-/// kept tombstone can then no longer be told from "never seen").
-pub const MAX_TOMBSTONES: usize = 200;
+/// Registers (live lines and tombstones) a cart keeps above its horizon: room for a full
+/// cart and 500 tombstones. Worst case of the item: [`crate::cart::record::WORST_CASE_CART_BYTES`].
+pub const MAX_REGISTERS: usize = 600;
 
 /// A cart's lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,8 +48,8 @@ pub enum Status {
     Ordered,
 }
 
-/// Who wrote a line last, and when: the register's order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Who wrote a line last, and when: the register's order (time, then device).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Stamp {
     /// Client (or server) time, nanoseconds since the epoch, after clamping.
     pub at_ns: i64,
@@ -55,13 +67,25 @@ pub struct Line {
     pub stamp: Stamp,
     /// Quantity, `0` for a tombstone.
     pub qty: u32,
-    /// The channel the winning write came through.
+    /// The channel the winning write came through (empty on a tombstone).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub channel: String,
-    /// Server time of the winning write (RFC 3339).
+    /// Server time of the winning write, RFC 3339 (empty on a tombstone).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub updated_at: String,
 }
 
 impl Line {
+    /// A register. A tombstone keeps only its stamp: nobody sees its channel or time, and
+    /// 500 of them must fit in the cart's item.
+    pub fn new(stamp: Stamp, qty: u32, channel: String, updated_at: &str) -> Self {
+        if qty == 0 {
+            Self { stamp, qty, channel: String::new(), updated_at: String::new() }
+        } else {
+            Self { stamp, qty, channel, updated_at: updated_at.to_owned() }
+        }
+    }
+
     /// Whether the line is removed.
     pub fn is_tombstone(&self) -> bool {
         self.qty == 0
@@ -104,6 +128,9 @@ pub struct Cart {
     /// The cart this one was merged into.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<String>,
+    /// Writes stamped at or below this are forgotten, and ignored (see the module docs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizon: Option<Stamp>,
 }
 
 /// A write to one line.
@@ -163,6 +190,7 @@ impl Cart {
             updated_at: now.to_owned(),
             expires_at,
             merged_into: None,
+            horizon: None,
         }
     }
 
@@ -184,10 +212,27 @@ impl Cart {
         }
     }
 
-    /// Applies one write if it is newer than the line's register. Returns whether it won.
+    /// The stamp of a write the server makes to `sku` at `now_ns` (a line `PUT`/`DELETE`):
+    /// after the line's register and the horizon, even when a client clock ran ahead, so the
+    /// server's write always wins.
+    pub fn server_stamp(&self, sku: &str, now_ns: i64) -> Stamp {
+        let after_line = self.lines.get(sku).map_or(i64::MIN, |line| line.stamp.at_ns.saturating_add(1));
+        let after_horizon = self.horizon.as_ref().map_or(i64::MIN, |h| h.at_ns.saturating_add(1));
+        Stamp { at_ns: now_ns.max(after_line).max(after_horizon), device: SERVER_DEVICE.to_owned() }
+    }
+
+    /// Whether a write stamped `stamp` is above the horizon (it may count at all).
+    pub fn above_horizon(&self, stamp: &Stamp) -> bool {
+        self.horizon.as_ref().is_none_or(|horizon| stamp > horizon)
+    }
+
+    /// Applies one write if it is above the horizon and newer than the line's register.
+    /// Returns whether it won.
     pub fn apply(&mut self, write: Write, updated_at: &str) -> bool {
-        let candidate =
-            Line { stamp: write.stamp, qty: write.qty, channel: write.channel, updated_at: updated_at.to_owned() };
+        if !self.above_horizon(&write.stamp) {
+            return false;
+        }
+        let candidate = Line::new(write.stamp, write.qty, write.channel, updated_at);
         match self.lines.get(&write.sku) {
             Some(current) if candidate.order(current) != Ordering::Greater => false,
             _ => {
@@ -197,22 +242,25 @@ impl Cart {
         }
     }
 
-    /// Checks the line limit and trims old tombstones; call after a batch of writes.
+    /// Checks the line limit and keeps at most [`MAX_REGISTERS`]; call after a batch of
+    /// writes.
     pub fn settle(&mut self) -> Result<(), CartError> {
+        self.settle_within(MAX_REGISTERS)
+    }
+
+    /// [`Cart::settle`] with another register limit (the property tests use small ones).
+    pub fn settle_within(&mut self, registers: usize) -> Result<(), CartError> {
         if self.line_count() > MAX_LINES {
             return Err(CartError::TooManyLines);
         }
-        let mut tombstones: Vec<(i64, String)> = self
-            .lines
-            .iter()
-            .filter(|(_, line)| line.is_tombstone())
-            .map(|(sku, line)| (line.stamp.at_ns, sku.clone()))
-            .collect();
-        if tombstones.len() > MAX_TOMBSTONES {
-            tombstones.sort();
-            for (_, sku) in tombstones.iter().take(tombstones.len() - MAX_TOMBSTONES) {
-                self.lines.remove(sku);
-            }
+        if self.lines.len() > registers {
+            let mut stamps: Vec<&Stamp> = self.lines.values().map(|line| &line.stamp).collect();
+            stamps.sort_unstable_by(|a, b| b.cmp(a));
+            // The newest register that does not fit: it, and everything at or below it, goes.
+            let horizon = stamps[registers].clone();
+            self.horizon = Some(self.horizon.take().map_or(horizon.clone(), |old| old.max(horizon)));
+            let kept = self.horizon.clone();
+            self.lines.retain(|_, line| kept.as_ref().is_none_or(|h| line.stamp > *h));
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::{
-    Cart, CartError, MAX_CLOCK_AHEAD_NS, MAX_LINES, MAX_TOMBSTONES, SERVER_DEVICE, Stamp, Status,
+    Cart, CartError, MAX_CLOCK_AHEAD_NS, MAX_LINES, MAX_REGISTERS, SERVER_DEVICE, Stamp, Status,
     Strategy as MergeStrategy, Write, clamp, merge_writes,
 };
 
@@ -62,14 +62,22 @@ fn clock_clamping_and_limits() {
 }
 
 #[test]
-fn tombstones_are_trimmed_oldest_first() {
+fn past_the_register_limit_the_horizon_rises_and_a_late_older_set_stays_out() {
     let mut c = cart();
-    for i in 0..(MAX_TOMBSTONES + 10) {
-        c.apply(write(&format!("T{i:04}"), 0, i as i64, "d"), "t");
+    c.apply(write("KEEP", 1, 5_000, "d"), "t");
+    for i in 0..1_000 {
+        c.apply(write(&format!("T{i:04}"), 0, 100 + i, "d"), "t");
     }
-    c.settle().expect("no live lines");
-    assert_eq!(c.lines.len(), MAX_TOMBSTONES);
-    assert!(!c.lines.contains_key("T0000"), "oldest dropped");
+    c.settle().expect("one live line");
+    assert_eq!(c.lines.len(), MAX_REGISTERS);
+    assert!(c.lines.contains_key("KEEP"), "the newest registers stay, the live line among them");
+    let horizon = c.horizon.clone().expect("a horizon");
+    assert!(!c.lines.contains_key("T0000"), "the oldest tombstones went");
+    // A set older than its remove, of a tombstone that was forgotten: below the horizon.
+    assert!(!c.apply(write("T0000", 3, 99, "e"), "t"), "ignored");
+    assert!(!c.apply(write("NEVER-SEEN", 3, horizon.at_ns, "d"), "t"), "at the horizon: ignored too");
+    assert!(c.apply(write("T0000", 3, 2_000, "e"), "t"), "a newer set counts");
+    assert_eq!(c.server_stamp("X", 0).at_ns, horizon.at_ns + 1, "the server's writes land above the horizon");
 }
 
 #[test]
@@ -96,6 +104,23 @@ fn merge_strategies() {
 
 fn arb_write() -> impl Strategy<Value = Write> {
     ("[A-D]", 0u32..4, 0i64..6, "[xyz]").prop_map(|(sku, qty, at, device)| write(&sku, qty, at, &device))
+}
+
+/// Writes over more SKUs than a small register limit keeps, so the horizon moves.
+fn arb_crowded_write() -> impl Strategy<Value = Write> {
+    ("[A-J]", 0u32..3, 0i64..12, "[xy]").prop_map(|(sku, qty, at, device)| write(&sku, qty, at, &device))
+}
+
+/// Applies `batches` in this order, settling after each as the server does.
+fn applied(batches: &[&Vec<Write>], limit: usize) -> Cart {
+    let mut c = cart();
+    for batch in batches {
+        for w in batch.iter() {
+            c.apply(w.clone(), "t");
+        }
+        c.settle_within(limit).expect("few live lines");
+    }
+    c
 }
 
 proptest! {
@@ -126,5 +151,30 @@ proptest! {
         prop_assert_eq!(quantities(&reference), quantities(&replay));
         let stamps = |c: &Cart| c.lines.iter().map(|(s, l)| (s.clone(), l.stamp.clone(), l.qty)).collect::<Vec<_>>();
         prop_assert_eq!(stamps(&reference), stamps(&replay));
+    }
+}
+
+proptest! {
+    /// With a register limit small enough that the horizon moves (evictions included): any
+    /// order and repetition of the batches gives the same cart, horizon and all, and no set
+    /// older than a remove of its SKU is ever live at the end.
+    #[test]
+    fn batches_converge_with_evictions_and_no_late_set_revives(
+        batches in prop::collection::vec(prop::collection::vec(arb_crowded_write(), 0..8), 1..6),
+        order in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
+        limit in 2usize..6,
+    ) {
+        let forward: Vec<&Vec<Write>> = batches.iter().collect();
+        let reference = applied(&forward, limit);
+        let mut replay: Vec<&Vec<Write>> = batches.iter().rev().collect();
+        replay.extend(order.iter().map(|i| &batches[i.index(batches.len())]));
+        let replayed = applied(&replay, limit);
+        prop_assert_eq!(&reference.lines, &replayed.lines);
+        prop_assert_eq!(&reference.horizon, &replayed.horizon);
+        prop_assert!(reference.lines.len() <= limit);
+        for (sku, line) in reference.live_lines() {
+            let newer_remove = batches.iter().flatten().any(|w| w.sku == *sku && w.qty == 0 && w.stamp > line.stamp);
+            prop_assert!(!newer_remove, "{} is live at {:?} though removed later", sku, line.stamp);
+        }
     }
 }

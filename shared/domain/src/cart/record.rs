@@ -2,7 +2,7 @@
 //!
 //! | item | key | attributes |
 //! |---|---|---|
-//! | a cart | `pk = CART#<cart_id>`, `sk = CART` | the [`Cart`]: `lines` (live lines by SKU), `removed` (tombstones by SKU), `version`, `status`, `customer_id` (customers' carts only), `expires_at` (TTL, anonymous carts only) |
+//! | a cart | `pk = CART#<cart_id>`, `sk = CART` | the [`Cart`]: `lines` (live lines by SKU), `removed` (tombstones by SKU), `horizon`, `version`, `status`, `customer_id` (customers' carts only), `expires_at` (TTL, anonymous carts only); at most [`WORST_CASE_CART_BYTES`] |
 //! | a customer's active cart | `pk = CUSTOMER#<sub>`, `sk = CART#ACTIVE` | `cart_id` |
 //!
 //! | API call | round trips, without a race |
@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use omnicanal_store::{Condition, Item, Key, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 
-use crate::cart::model::{Cart, Line, Status};
+use crate::cart::model::{Cart, Line, Stamp, Status};
 
 /// The sort key of cart items.
 pub const CART_SK: &str = "CART";
@@ -35,6 +35,12 @@ pub const CART_SK: &str = "CART";
 pub const LINES: &str = "lines";
 /// The attribute holding tombstones by SKU.
 pub const REMOVED: &str = "removed";
+/// The attribute holding the cart's horizon (see [`crate::cart::model`]).
+pub const HORIZON: &str = "horizon";
+/// The largest a cart item can be (bytes, as DynamoDB counts them): 100 live lines and 500
+/// tombstones with the longest SKUs, devices and channels. `record` tests build that cart and
+/// measure it.
+pub const WORST_CASE_CART_BYTES: usize = 128 * 1024;
 /// The attribute naming a customer's cart's owner (absent on anonymous carts).
 pub const CUSTOMER_ID: &str = "customer_id";
 
@@ -76,6 +82,8 @@ struct CartItem {
     expires_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     merged_into: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    horizon: Option<Stamp>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -102,6 +110,7 @@ pub fn to_item(cart: &Cart) -> Result<Item, StoreError> {
         updated_at: cart.updated_at.clone(),
         expires_at: cart.expires_at,
         merged_into: cart.merged_into.clone(),
+        horizon: cart.horizon.clone(),
     };
     serde_dynamo::to_item(stored).map_err(|e| StoreError::Invalid(format!("cart mapping: {e}")))
 }
@@ -122,6 +131,7 @@ pub fn from_item(item: Item) -> Result<Cart, StoreError> {
         updated_at: stored.updated_at,
         expires_at: stored.expires_at,
         merged_into: stored.merged_into,
+        horizon: stored.horizon,
     })
 }
 
@@ -193,5 +203,26 @@ mod tests {
         let customer = Cart::new("def".into(), Some("cust-1".into()), "t", None);
         let item = to_item(&customer).expect("item");
         assert!(!matches!(item.get("expires_at"), Some(omnicanal_store::AttributeValue::N(_))));
+    }
+
+    #[test]
+    fn the_largest_cart_fits_its_stated_bound() {
+        use crate::cart::model::{MAX_LINES, MAX_REGISTERS};
+        let at = "2026-11-22T10:00:00.123456789Z";
+        let mut cart = Cart::new("c".repeat(22), Some("u".repeat(255)), at, None);
+        let device = "d".repeat(64);
+        let sku = |i: usize| format!("{i:064}");
+        // Every register at its longest, the live ones with the longest channel.
+        for i in 0..MAX_REGISTERS {
+            let qty = if i < MAX_LINES { 999 } else { 0 };
+            let stamp = Stamp { at_ns: i64::MAX - 1 - i64::try_from(i).expect("small"), device: device.clone() };
+            cart.apply(Write { sku: sku(i), qty, stamp, channel: format!("store:{}", "L".repeat(64)) }, at);
+        }
+        cart.horizon = Some(Stamp { at_ns: i64::MAX / 2, device: device.clone() });
+        cart.settle().expect("within limits");
+        assert_eq!(cart.lines.len(), MAX_REGISTERS);
+        let size = omnicanal_store::size::item_size(&to_item(&cart).expect("item"));
+        assert!(size <= WORST_CASE_CART_BYTES, "{size} bytes over {WORST_CASE_CART_BYTES}");
+        assert!(size > WORST_CASE_CART_BYTES / 2, "{size} bytes: the bound is not loose by more than half");
     }
 }
