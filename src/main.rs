@@ -7,6 +7,7 @@
 mod any_store;
 mod dev_secret;
 mod logging;
+mod malformed_http;
 mod server;
 mod sweep;
 mod table;

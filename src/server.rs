@@ -17,6 +17,7 @@ use omnicanal_platform::clock::{SharedClock, SystemClock};
 
 use crate::any_store::AnyStore;
 use crate::dev_secret::{self, KeySource};
+use crate::malformed_http::ProblemOnMalformed;
 
 type App = Arc<Env<AnyStore>>;
 
@@ -87,7 +88,7 @@ async fn accept(listener: tokio::net::TcpListener, router: axum::Router, header_
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(header_timeout)
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            .serve_connection(hyper_util::rt::TokioIo::new(ProblemOnMalformed::new(stream)), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             // A client that went away or sent garbage ends its own connection only.

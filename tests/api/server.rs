@@ -156,3 +156,33 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     let response = server.client.get(server.url("/cart/health")).send().await.expect("request");
     assert_eq!(response.status(), 200, "whole requests are still served");
 }
+
+#[tokio::test]
+async fn requests_hyper_cannot_parse_get_problem_json() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if !crate::helpers::local_only("requests_hyper_cannot_parse_get_problem_json") {
+        return;
+    }
+    let server = TestServer::start();
+    let addr = server.url("").trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let malformed: [&[u8]; 3] = [
+        b"POST /cart/carts HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"POST /cart/carts HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+        b"GET /stock/health HTTP/1.1\r\nHost: x\r\nX-Odd: a\x01b\r\n\r\n",
+    ];
+    for request in malformed {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+        stream.write_all(request).await.expect("send");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.expect("the server answers and closes");
+        let answer = String::from_utf8_lossy(&answer);
+        let (head, body) = answer.split_once("\r\n\r\n").expect("a head");
+        assert!(head.starts_with("HTTP/1.1 400 "), "{head}");
+        assert!(head.to_ascii_lowercase().contains("content-type: application/problem+json"), "{head}");
+        let problem: serde_json::Value = serde_json::from_str(body).expect("problem JSON");
+        assert_eq!(problem["code"], "malformed_request", "{problem}");
+        assert!(problem["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+    }
+    let response = server.client.get(server.url("/cart/health")).send().await.expect("request");
+    assert_eq!(response.status(), 200, "well-formed requests are served as before");
+}
