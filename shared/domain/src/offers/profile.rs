@@ -17,6 +17,15 @@ use crate::plan::{Plan, Reads, Step};
 /// Scores under this are forgotten: about seven half-lives after a single view.
 pub const FORGET_BELOW: f64 = 0.01;
 
+/// The most categories a profile keeps: events may name any category, and the profile is one
+/// item. Past it the weakest scores at `now` go first, which only the offers with affinity
+/// to those weakest interests notice. Worst case: [`WORST_CASE_PROFILE_BYTES`].
+pub const MAX_CATEGORIES: usize = 200;
+
+/// The largest a profile item can be (bytes): 200 categories of 64 characters, each a score
+/// and a time, and the keys of a 255-character customer id; measured by a test.
+pub const WORST_CASE_PROFILE_BYTES: usize = 24 * 1024;
+
 /// Weight of a behaviour event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,9 +94,18 @@ impl Profile {
             .collect()
     }
 
-    /// Drops categories that decayed below [`FORGET_BELOW`] by `now`, keeping the item small.
+    /// Drops categories that decayed below [`FORGET_BELOW`] by `now`, and past
+    /// [`MAX_CATEGORIES`] the weakest at `now` (ties by name), keeping the item bounded.
     pub fn forget(&mut self, now: i64, half_life_secs: f64) {
         self.affinity.retain(|_, s| decay(s.score, s.at, now, half_life_secs) >= FORGET_BELOW);
+        if self.affinity.len() > MAX_CATEGORIES {
+            let mut weakest: Vec<(f64, String)> =
+                self.affinity.iter().map(|(c, s)| (decay(s.score, s.at, now, half_life_secs), c.clone())).collect();
+            weakest.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            for (_, category) in weakest.into_iter().take(self.affinity.len() - MAX_CATEGORIES) {
+                self.affinity.remove(&category);
+            }
+        }
     }
 }
 
@@ -188,6 +206,22 @@ mod tests {
         let (x, y) = (a.decayed(now, HALF)["shoes"], b.decayed(now, HALF)["shoes"]);
         assert!((x - 1.75).abs() < 1e-9, "(0.5 + 3) / 2 = {x}");
         assert!((x - y).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_profile_keeps_its_strongest_categories_whatever_the_events_name() {
+        let mut events: Vec<Event> = (0..5_000)
+            .map(|i| Event { category: format!("c{i:063}"), kind: EventType::View, at: i64::from(i) })
+            .collect();
+        events.push(Event { category: "shoes".into(), kind: EventType::Purchase, at: 0 });
+        let plan = RecordEvents { customer_id: "a".repeat(255), events, now: 5_000, half_life_secs: HALF };
+        let Ok(Step::Write { ops, then }) = plan.decide(&Reads::default()) else { panic!("written") };
+        assert_eq!(then.affinity.len(), MAX_CATEGORIES);
+        assert!(then.affinity.contains_key("shoes"), "the strongest interest stays");
+        assert!(!then.affinity.contains_key(&format!("c{:063}", 0)), "the oldest view went");
+        let WriteOp::Put { item, .. } = &ops[0] else { panic!("a put") };
+        let size = omnicanal_store::size::item_size(item);
+        assert!(size <= WORST_CASE_PROFILE_BYTES && size > WORST_CASE_PROFILE_BYTES / 2, "{size} bytes");
     }
 
     #[test]
