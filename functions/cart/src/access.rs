@@ -3,10 +3,9 @@
 
 use omnicanal_domain::cart::access::Holder;
 use omnicanal_domain::cart::model::Cart;
+use omnicanal_domain::ids::CartId;
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::Call;
-
-pub(crate) use omnicanal_domain::cart::record::is_cart_id;
 
 use crate::repo::holder;
 
@@ -20,6 +19,6 @@ pub(crate) fn authorize<S>(call: &Call<'_, S>, cart: &Cart) -> Result<(), ApiErr
 /// A cart id from the path, if it has the form we issue (22 URL-safe characters: 128 random
 /// bits). Anything else cannot name a cart.
 pub(crate) fn cart_id<S>(call: &Call<'_, S>, name: &str) -> Result<String, ApiError> {
-    let id = call.param(name)?;
-    if is_cart_id(id) { Ok(id.to_owned()) } else { Err(ApiError::not_found("no such cart")) }
+    let id = CartId::parse(call.param(name)?).map_err(|_| ApiError::not_found("no such cart"))?;
+    Ok(id.into_string())
 }

@@ -10,11 +10,12 @@ use omnicanal_pipeline::http::Call;
 use omnicanal_store::Store;
 use serde::Deserialize;
 
-use crate::access::{cart_id, is_cart_id};
+use crate::access::cart_id;
 use crate::answer::respond;
 use crate::repo::{MAX_ATTEMPTS, now_ns, written};
 use omnicanal_domain::cart::model::{SERVER_DEVICE, Stamp, Status, Strategy, merge_writes};
 use omnicanal_domain::cart::record::{cart_key, from_item, put_if_version};
+use omnicanal_domain::ids::CartId;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,7 +30,7 @@ pub(crate) async fn merge<S: Store>(call: &Call<'_, S>) -> Result<http::Response
     let caller = call.require(&[Role::Customer])?.sub.clone();
     let target_id = cart_id(call, "cart_id")?;
     let body: MergeBody = call.json()?;
-    if !is_cart_id(&body.source_cart_id) || body.source_cart_id == target_id {
+    if CartId::parse(&body.source_cart_id).is_err() || body.source_cart_id == target_id {
         return Err(ApiError::invalid("source_cart_id", "must name another cart"));
     }
     let written = &written(call);

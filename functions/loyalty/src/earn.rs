@@ -1,7 +1,7 @@
 //! `POST /loyalty/earn` (service): points for a purchase, once per `order_id`.
 
 use bytes::Bytes;
-use omnicanal_domain::ids::ExternalId;
+use omnicanal_domain::ids::{CustomerId, ExternalId};
 use omnicanal_domain::loyalty::operations::{Purchase, earn as earn_points};
 use omnicanal_domain::values::Money;
 use omnicanal_pipeline::auth::Role;
@@ -34,9 +34,8 @@ pub(crate) async fn earn<S: Store>(call: &Call<'_, S>) -> Result<http::Response<
     let body: EarnBody = call.json()?;
     let now = call.now().unix_timestamp();
     let mut errors = Vec::new();
-    if !(1..=255).contains(&body.customer_id.len()) {
-        errors.push(FieldError::new("customer_id", "must be 1-255 characters"));
-    }
+    let customer_id =
+        CustomerId::parse(&body.customer_id).map_err(|m| errors.push(FieldError::new("customer_id", m))).ok();
     let order_id = ExternalId::parse(&body.order_id).map_err(|m| errors.push(FieldError::new("order_id", m))).ok();
     if !(1..=1_000_000_000_000).contains(&body.amount.amount) {
         errors.push(FieldError::new("amount.amount", "must be positive (minor units)"));
@@ -53,12 +52,14 @@ pub(crate) async fn earn<S: Store>(call: &Call<'_, S>) -> Result<http::Response<
     if at.is_none() {
         errors.push(FieldError::new("at", "must be an RFC 3339 time, not in the future"));
     }
-    let (Some(order_id), Some(channel), Some(at), true) = (order_id, channel, at, errors.is_empty()) else {
+    let (Some(customer_id), Some(order_id), Some(channel), Some(at), true) =
+        (customer_id, order_id, channel, at, errors.is_empty())
+    else {
         return Err(ApiError::Validation(errors));
     };
     let channel = channel.to_string();
     let purchase = Purchase {
-        customer_id: &body.customer_id,
+        customer_id: customer_id.as_str(),
         order_id: order_id.as_str(),
         amount_minor: body.amount.amount,
         channel: &channel,

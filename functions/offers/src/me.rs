@@ -13,6 +13,7 @@ use omnicanal_store::{Key, MAX_BATCH_GET_KEYS, Query, Store};
 use serde_json::json;
 
 use crate::shopper;
+use omnicanal_domain::ids::CartId;
 use omnicanal_domain::offers::definition::Offer;
 use omnicanal_domain::offers::records::{OFFERS_PK, count, customer_count_key, from_item, total_key};
 use omnicanal_domain::offers::rules::{evaluate, rank};
@@ -20,17 +21,17 @@ use omnicanal_domain::offers::rules::{evaluate, rank};
 /// Lists the eligible offers.
 pub(crate) async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let customer = call.require(&[Role::Customer])?.sub.clone();
-    let cart_id = call.query_value("cart_id")?.map(str::to_owned);
+    let cart_id = match call.query_value("cart_id")? {
+        Some(id) => Some(CartId::parse(id).map_err(|_| ApiError::not_found("no such cart"))?),
+        None => None,
+    };
     let store = &call.env.store;
     let now = call.now().unix_timestamp();
 
     // Round trip 1: the cart, the profile and the loyalty account.
     let mut keys = shopper::keys(&customer).to_vec();
     if let Some(id) = &cart_id {
-        if !omnicanal_domain::cart::record::is_cart_id(id) {
-            return Err(ApiError::not_found("no such cart"));
-        }
-        keys.push(omnicanal_domain::cart::record::cart_key(id));
+        keys.push(omnicanal_domain::cart::record::cart_key(id.as_str()));
     }
     let mut first = store.batch_get(&keys).await?.into_iter();
     let (profile, account) = (first.next().flatten(), first.next().flatten());

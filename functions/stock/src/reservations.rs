@@ -23,7 +23,8 @@ use sha2::{Digest, Sha256};
 use crate::availability::{LineBody, parse_lines};
 use crate::reads::selling_locations;
 use omnicanal_domain::cart::model::{Cart, Status};
-use omnicanal_domain::cart::record::{cart_key, from_item as cart_from_item, is_cart_id};
+use omnicanal_domain::cart::record::{cart_key, from_item as cart_from_item};
+use omnicanal_domain::ids::CartId;
 
 /// The longest hold a reservation may ask for (7 days).
 pub(crate) const MAX_TTL_SECONDS: i64 = 7 * 24 * 3600;
@@ -67,7 +68,7 @@ fn respond(status: StatusCode, reservation: &Reservation, now: i64) -> Result<ht
 
 /// The active cart `cart_id` names, if any.
 async fn active_cart<S: Store>(store: &S, cart_id: &str) -> Result<Option<Cart>, ApiError> {
-    if !is_cart_id(cart_id) {
+    if CartId::parse(cart_id).is_err() {
         return Ok(None);
     }
     let cart = store.get(&cart_key(cart_id)).await?.map(cart_from_item).transpose()?;

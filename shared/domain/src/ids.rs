@@ -6,10 +6,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// Declares an id type: its doc, its name, its longest length, which bytes it takes, and the
-/// message a malformed one gets.
+/// Declares an id type: its doc, its name, its shortest and longest length, which bytes it
+/// takes, and the message a malformed one gets.
 macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident, $max:expr, $allowed:expr, $message:expr) => {
+    ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr, $allowed:expr, $message:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
@@ -22,7 +22,7 @@ macro_rules! id_type {
             /// Parses one, or says what a well-formed one looks like.
             pub fn parse(text: &str) -> Result<Self, String> {
                 let allowed: fn(u8) -> bool = $allowed;
-                if (1..=Self::MAX_LEN).contains(&text.len()) && text.bytes().all(allowed) {
+                if ($min..=Self::MAX_LEN).contains(&text.len()) && text.bytes().all(allowed) {
                     Ok(Self(text.to_owned()))
                 } else {
                     Err($message.to_owned())
@@ -55,6 +55,7 @@ fn word(b: u8) -> bool {
 id_type!(
     /// An id from another system (an order id): 1–128 printable ASCII characters.
     ExternalId,
+    1,
     128,
     |b| b.is_ascii_graphic(),
     "must be 1-128 printable ASCII characters"
@@ -63,6 +64,7 @@ id_type!(
 id_type!(
     /// A reservation id, chosen by the caller: 1–128 of `A-Z a-z 0-9 _ -`.
     ReservationId,
+    1,
     128,
     word,
     "must be 1-128 of A-Z a-z 0-9 _ -"
@@ -71,9 +73,29 @@ id_type!(
 id_type!(
     /// A location id: 1–64 of `A-Z a-z 0-9 _ -`.
     LocationId,
+    1,
     64,
     word,
     "must be 1-64 of A-Z a-z 0-9 _ -"
+);
+
+id_type!(
+    /// A cart id, as the cart function issues them: 22 URL-safe characters (128 random bits,
+    /// base64url). Anything else names no cart.
+    CartId,
+    22,
+    22,
+    |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_',
+    "must be a cart id (22 of A-Z a-z 0-9 - _)"
+);
+
+id_type!(
+    /// A customer id: a token's `sub`, or what a service names: 1–255 bytes.
+    CustomerId,
+    1,
+    255,
+    |_| true,
+    "must be 1-255 characters"
 );
 
 /// Units of one line: 1 to 1,000,000.
@@ -113,6 +135,11 @@ mod tests {
         assert!(LocationId::parse(&"x".repeat(64)).is_ok());
         assert!(LocationId::parse(&"x".repeat(65)).is_err());
         assert!(ExternalId::parse("").is_err() && ReservationId::parse("").is_err() && LocationId::parse("").is_err());
+        assert!(CartId::parse("AbCdEfGhIjKlMnOpQr-_01").is_ok());
+        assert!(CartId::parse("AbCdEfGhIjKlMnOpQr-_0").is_err(), "21 characters");
+        assert!(CartId::parse("AbCdEfGhIjKlMnOpQr-_0#").is_err());
+        assert!(CustomerId::parse("carol#x ü").is_ok(), "any sub; keys escape it");
+        assert!(CustomerId::parse("").is_err() && CustomerId::parse(&"c".repeat(256)).is_err());
     }
 
     #[test]

@@ -47,11 +47,6 @@ pub const CUSTOMER_ID: &str = "customer_id";
 /// The sort key of the active-cart pointer.
 pub const ACTIVE_SK: &str = "CART#ACTIVE";
 
-/// Whether `id` has the form of a cart id (22 URL-safe characters: 128 random bits).
-pub fn is_cart_id(id: &str) -> bool {
-    id.len() == 22 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// The key of a cart.
 pub fn cart_key(cart_id: &str) -> Key {
     Key::new(format!("CART#{}", part(cart_id)), CART_SK)
