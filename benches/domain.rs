@@ -277,7 +277,7 @@ fn loyalty(c: &mut Criterion) {
     c.bench_function("loyalty: redeeming across all 100 lots", |b| {
         b.iter_batched(
             || account.clone(),
-            |mut account| black_box(account.redeem(black_box(9_950), "order-redeem").expect("enough points")),
+            |mut account| black_box(account.redeem(black_box(9_950), "order-redeem").expect("enough points").0),
             BatchSize::SmallInput,
         );
     });

@@ -59,6 +59,18 @@ pub enum EntryType {
     Reverse,
     /// Points that lapsed.
     Expire,
+    /// Points an order spent, given back (the order was cancelled, expired or returned),
+    /// into the lots they came from.
+    Restore,
+}
+
+/// Points a redemption took from one lot: what a restore gives back to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spent {
+    /// The lot's expiry (the lot is found again by its step).
+    pub expires_at: i64,
+    /// Points taken from it.
+    pub points: i64,
 }
 
 /// One ledger entry (its id and time are added when it is written).
@@ -213,7 +225,7 @@ impl Account {
         self.debt -= paid_back;
         if points > paid_back {
             let expires_at = at + i64::from(rules.expiry_days) * DAY;
-            self.add_to_lot(lot_step(rules), order_id, at, expires_at, points - paid_back);
+            self.add_to_lot(lot_step(rules), Some(order_id), at, expires_at, points - paid_back);
         }
         self.tier = self.tier_at(rules, at + 1);
         (
@@ -222,24 +234,52 @@ impl Account {
         )
     }
 
-    /// Spends `points`, oldest lots first; never below zero.
-    pub fn redeem(&mut self, points: i64, order_id: &str) -> Result<Entry, LoyaltyError> {
+    /// Spends `points`, oldest lots first; never below zero. Answers the entry and what it
+    /// took from which lot, for a later [`Account::restore`].
+    pub fn redeem(&mut self, points: i64, order_id: &str) -> Result<(Entry, Vec<Spent>), LoyaltyError> {
         if points > self.balance {
             return Err(LoyaltyError::InsufficientPoints { balance: self.balance });
         }
-        self.take_from_lots(points);
+        let (_, spent) = self.take_from_lots(points);
         self.balance -= points;
-        Ok(Entry { kind: EntryType::Redeem, points: -points, order_id: Some(order_id.to_owned()) })
+        Ok((Entry { kind: EntryType::Redeem, points: -points, order_id: Some(order_id.to_owned()) }, spent))
+    }
+
+    /// Gives back what a redemption for `order_id` took (`spent`, as [`Account::redeem`]
+    /// answered it) into the lots it came from, each keeping its expiry; a debt is paid back
+    /// first, oldest points first, as an earning pays it. Points whose lot lapsed meanwhile
+    /// come back and lapse at once (a `restore` and an `expire` entry), so the ledger shows
+    /// both. Returns the entries.
+    pub fn restore(&mut self, rules: &LoyaltyRules, spent: &[Spent], order_id: &str, now: i64) -> Vec<Entry> {
+        let total: i64 = spent.iter().map(|s| s.points).sum();
+        if total == 0 {
+            return Vec::new();
+        }
+        self.balance += total;
+        let mut parts: Vec<Spent> = spent.to_vec();
+        parts.sort_by_key(|s| s.expires_at);
+        for part in &mut parts {
+            let paid = self.debt.min(part.points);
+            self.debt -= paid;
+            part.points -= paid;
+        }
+        for part in parts.iter().filter(|p| p.points > 0) {
+            self.add_to_lot(lot_step(rules), None, now, part.expires_at, part.points);
+        }
+        let mut entries = vec![Entry { kind: EntryType::Restore, points: total, order_id: Some(order_id.to_owned()) }];
+        entries.extend(self.expire(now));
+        entries
     }
 
     /// Adds `points` lapsing at `expires_at` to the lot of that step, or a new one in its
-    /// place (lots stay oldest first even when orders arrive out of order).
-    fn add_to_lot(&mut self, step: i64, order_id: &str, earned_at: i64, expires_at: i64, points: i64) {
+    /// place (lots stay oldest first even when orders arrive out of order). `order_id` is the
+    /// order that earned them (`None`: restored points, of no one order).
+    fn add_to_lot(&mut self, step: i64, order_id: Option<&str>, earned_at: i64, expires_at: i64, points: i64) {
         let bucket = expires_at.div_euclid(step);
         let index = self.lots.partition_point(|l| l.expires_at.div_euclid(step) < bucket);
         match self.lots.get_mut(index) {
             Some(lot) if lot.expires_at.div_euclid(step) == bucket => {
-                if lot.order_id.as_deref() != Some(order_id) {
+                if order_id.is_none() || lot.order_id.as_deref() != order_id {
                     lot.order_id = None;
                 }
                 lot.earned_at = lot.earned_at.max(earned_at);
@@ -247,7 +287,7 @@ impl Account {
                 lot.remaining += points;
             }
             _ => {
-                let lot = Lot { order_id: Some(order_id.to_owned()), earned_at, expires_at, remaining: points };
+                let lot = Lot { order_id: order_id.map(str::to_owned), earned_at, expires_at, remaining: points };
                 self.lots.insert(index, lot);
             }
         }
@@ -287,26 +327,31 @@ impl Account {
                 self.lots.remove(index);
             }
         }
-        left = self.take_from_lots(left);
+        left = self.take_from_lots(left).0;
         self.debt += left;
         self.balance -= points;
         self.lifetime_points -= points;
         Entry { kind: EntryType::Reverse, points: -points, order_id: Some(order_id.to_owned()) }
     }
 
-    /// Takes up to `points` from the lots, oldest first; returns what could not be taken.
-    fn take_from_lots(&mut self, points: i64) -> i64 {
+    /// Takes up to `points` from the lots, oldest first; returns what could not be taken and
+    /// what was taken from which lot.
+    fn take_from_lots(&mut self, points: i64) -> (i64, Vec<Spent>) {
         let mut left = points;
+        let mut spent = Vec::new();
         for lot in &mut self.lots {
-            let take = lot.remaining.min(left);
-            lot.remaining -= take;
-            left -= take;
             if left == 0 {
                 break;
             }
+            let take = lot.remaining.min(left);
+            if take > 0 {
+                lot.remaining -= take;
+                left -= take;
+                spent.push(Spent { expires_at: lot.expires_at, points: take });
+            }
         }
         self.lots.retain(|l| l.remaining > 0);
-        left
+        (left, spent)
     }
 
     /// Points lapsing within `days` of `now`, by expiry time.

@@ -2,7 +2,9 @@ use crate::loyalty::rules::LoyaltyRules;
 use crate::loyalty::rules::Tier;
 use proptest::prelude::*;
 
-use super::{Account, DAY, Entry, EntryType, LoyaltyError, MAX_CHANNELS_PER_MONTH, WORST_CASE_ITEM_BYTES, YEAR, month};
+use super::{
+    Account, DAY, Entry, EntryType, LoyaltyError, MAX_CHANNELS_PER_MONTH, Spent, WORST_CASE_ITEM_BYTES, YEAR, month,
+};
 
 const T0: i64 = 1_795_341_600; // 2026-11-22T10:00:00Z
 
@@ -70,6 +72,7 @@ enum Op {
     Redeem(i64),
     Reverse(usize),
     Expire(i64),
+    Restore(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -78,6 +81,7 @@ fn op() -> impl Strategy<Value = Op> {
         (1i64..400).prop_map(Op::Redeem),
         (0usize..10).prop_map(Op::Reverse),
         (0i64..500).prop_map(Op::Expire),
+        (0usize..10).prop_map(Op::Restore),
     ]
 }
 
@@ -91,6 +95,8 @@ proptest! {
         let mut ledger: Vec<Entry> = Vec::new();
         let mut earned: Vec<(String, i64)> = Vec::new();
         let mut reversed = std::collections::BTreeSet::new();
+        let mut redeemed: Vec<(String, Vec<Spent>)> = Vec::new();
+        let mut restored = std::collections::BTreeSet::new();
         let mut now = T0;
         for (i, op) in ops.into_iter().enumerate() {
             now += DAY;
@@ -104,9 +110,11 @@ proptest! {
                 }
                 Op::Redeem(points) => {
                     let before = a.balance;
-                    match a.redeem(points, "r") {
-                        Ok(entry) => {
+                    match a.redeem(points, &format!("r{i}")) {
+                        Ok((entry, spent)) => {
                             prop_assert!(before - points >= 0, "redeem never goes below zero");
+                            prop_assert_eq!(spent.iter().map(|s| s.points).sum::<i64>(), points);
+                            redeemed.push((format!("r{i}"), spent));
                             ledger.push(entry);
                         }
                         Err(LoyaltyError::InsufficientPoints { balance }) => prop_assert!(points > balance),
@@ -121,6 +129,11 @@ proptest! {
                 Op::Expire(days) => {
                     now += days * DAY;
                     ledger.extend(a.expire(now));
+                }
+                Op::Restore(k) => {
+                    if let Some((id, spent)) = redeemed.get(k).cloned() && restored.insert(id.clone()) {
+                        ledger.extend(a.restore(&rules, &spent, &id, now));
+                    }
                 }
             }
             let sum: i64 = ledger.iter().map(|e| e.points).sum();
@@ -229,4 +242,43 @@ fn the_largest_account_any_traffic_can_build_fits_its_stated_bound() {
     let size = item_size(&a);
     assert!(size <= WORST_CASE_ITEM_BYTES, "{size} bytes over the stated {WORST_CASE_ITEM_BYTES}");
     assert!(size > WORST_CASE_ITEM_BYTES / 2, "{size} bytes: the bound is not loose by more than half");
+}
+
+#[test]
+fn a_restore_puts_spent_points_back_into_their_lots_and_lapses_what_expired_meanwhile() {
+    let mut a = Account::default();
+    a.earn(&rules(), "old", 10_000, "web", T0);
+    a.earn(&rules(), "new", 10_000, "web", T0 + 100 * DAY);
+    let (_, spent) = a.redeem(150, "order-1").expect("fits");
+    assert_eq!(
+        spent,
+        vec![Spent { expires_at: T0 + YEAR, points: 100 }, Spent { expires_at: T0 + 100 * DAY + YEAR, points: 50 }]
+    );
+    // Restored before the older lot lapses: both lots whole again, each with its expiry.
+    let mut early = a.clone();
+    let entries = early.restore(&rules(), &spent, "order-1", T0 + 10 * DAY);
+    assert_eq!(entries, vec![Entry { kind: EntryType::Restore, points: 150, order_id: Some("order-1".into()) }]);
+    assert_eq!(
+        early.lots.iter().map(|l| (l.expires_at, l.remaining)).collect::<Vec<_>>(),
+        vec![(T0 + YEAR, 100), (T0 + 100 * DAY + YEAR, 100)]
+    );
+    assert_eq!(early.balance, 200);
+    // Restored after the older lot's expiry: its 100 points come back and lapse at once.
+    let late = a.restore(&rules(), &spent, "order-1", T0 + YEAR + DAY);
+    assert_eq!(
+        late.iter().map(|e| (e.kind, e.points)).collect::<Vec<_>>(),
+        vec![(EntryType::Restore, 150), (EntryType::Expire, -100)]
+    );
+    assert_eq!(a.balance, 100);
+}
+
+#[test]
+fn a_restore_pays_a_debt_first() {
+    let mut a = Account::default();
+    a.earn(&rules(), "o1", 10_000, "web", T0);
+    let (_, spent) = a.redeem(100, "spend").expect("fits");
+    a.reverse(&rules(), 100, "o1", None);
+    assert_eq!((a.balance, a.debt), (-100, 100));
+    a.restore(&rules(), &spent, "spend", T0 + DAY);
+    assert_eq!((a.balance, a.debt, a.lots.len()), (0, 0, 0), "the restored points paid the debt");
 }

@@ -5,9 +5,9 @@
 use omnicanal_store::{AttributeValue, Item, Key};
 use serde_json::{Map, Value, json};
 
-use crate::loyalty::account::{Account, Entry, LoyaltyError};
+use crate::loyalty::account::{Account, Entry, LoyaltyError, Spent};
 use crate::loyalty::change::{AccountChange, Decision};
-use crate::loyalty::records::{Marker, answer_attr, earn_key, marker_answer, redeem_key, reverse_key};
+use crate::loyalty::records::{Marker, answer_attr, earn_key, marker_answer, redeem_key, restore_key, reverse_key};
 use crate::loyalty::rules::LoyaltyRules;
 
 /// What a change answers: the API's answer, and whether this call made the change.
@@ -109,8 +109,11 @@ pub fn spend<'a>(
     now: time::OffsetDateTime,
 ) -> AccountChange<impl Decide + 'a> {
     once(customer_id, redeem_key(customer_id, order_id), None, now, move |account, _| {
-        let entry = account.redeem(points, order_id)?;
-        Ok((entry, json!({"points": points, "balance": account.balance, "order_id": order_id}), Map::new()))
+        let (entry, spent) = account.redeem(points, order_id)?;
+        let mut kept = Map::new();
+        // Which lots the points came from: a restore puts them back there.
+        kept.insert("spent".into(), json!(spent));
+        Ok((entry, json!({"points": points, "balance": account.balance, "order_id": order_id}), kept))
     })
 }
 
@@ -128,6 +131,53 @@ pub fn reverse<'a>(
         let answer = json!({"points": -points, "balance": account.balance, "tier": account.tier_at(rules, at_now)});
         Ok((entry, answer, Map::new()))
     })
+}
+
+/// Gives back what `customer_id` spent for `order_id` (its redemption marker says from which
+/// lots), once: the order was cancelled or expired. `{points, balance}`; `points` is 0 when
+/// the order spent nothing. A repeat answers the first answer.
+pub fn restore<'a>(
+    rules: &'a LoyaltyRules,
+    customer_id: &'a str,
+    order_id: &'a str,
+    now: time::OffsetDateTime,
+) -> AccountChange<impl Decide + 'a> {
+    let at_now = now.unix_timestamp();
+    let marker_key = restore_key(customer_id, order_id);
+    AccountChange {
+        customer_id: customer_id.to_owned(),
+        markers: vec![marker_key.clone(), redeem_key(customer_id, order_id)],
+        now,
+        decide: move |account: &mut Account, found: &[Option<&Item>]| {
+            if let Some(marker) = found.first().copied().flatten() {
+                let answer = marker_answer(marker).unwrap_or(Value::Null);
+                return Ok(Decision::Answer(Changed { first: false, answer }));
+            }
+            let spent: Vec<Spent> = match found.get(1).copied().flatten() {
+                Some(redemption) => spent_of(redemption)?,
+                None => Vec::new(),
+            };
+            let mut entries = account.expire(at_now);
+            entries.extend(account.restore(rules, &spent, order_id, at_now));
+            let points: i64 = spent.iter().map(|s| s.points).sum();
+            let answer = json!({"points": points, "balance": account.balance});
+            let mut body = Map::new();
+            body.insert("answer".into(), answer_attr(&answer));
+            let marker = Marker { key: marker_key.clone(), body: Value::Object(body) };
+            Ok(Decision::Write { entries, markers: vec![marker], answer: Changed { first: true, answer } })
+        },
+    }
+}
+
+/// What a redemption marker says was spent from which lot.
+fn spent_of(redemption: &Item) -> Result<Vec<Spent>, LoyaltyError> {
+    match redemption.get("spent") {
+        Some(value) => serde_dynamo::from_attribute_value(value.clone())
+            .map_err(|e| omnicanal_store::StoreError::because("corrupt redemption marker", e).into()),
+        // Written before redemptions recorded their lots, when no order could spend points
+        // (only orders restore): nothing to give back.
+        None => Ok(Vec::new()),
+    }
 }
 
 /// What an order earned, as its marker keeps it: what a reversal takes back.

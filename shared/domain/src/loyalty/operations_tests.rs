@@ -92,3 +92,33 @@ fn two_accounts_changes_join_into_one_transaction() {
     assert_eq!(ops.len(), 6, "both accounts, entries and markers in one transaction");
     assert!(alice.first && bob.first);
 }
+
+#[test]
+fn spent_points_are_restored_once_into_their_lots() {
+    let rules = LoyaltyRules::default();
+    let Ok(Step::Write { ops, .. }) = earn(&rules, purchase("alice", "o-1"), now()).decide(&Reads::default()) else {
+        panic!("earned")
+    };
+    let Ok(Step::Write { ops, .. }) = spend("alice", 40, "order-2", now()).decide(&written(&ops)) else {
+        panic!("spent")
+    };
+    let after_spend = written(&ops);
+    let plan = restore(&rules, "alice", "order-2", now());
+    let Ok(Step::Write { ops, then }) = plan.decide(&after_spend) else { panic!("restored") };
+    assert_eq!(then.answer, json!({"points": 40, "balance": 100}));
+    let mut after = after_spend.clone();
+    for (key, item) in ops.iter().filter_map(|op| match op {
+        WriteOp::Put { item, .. } => Some((item_key(item), item.clone())),
+        _ => None,
+    }) {
+        after.insert(key, item);
+    }
+    let Ok(Step::Done(again)) = restore(&rules, "alice", "order-2", now()).decide(&after) else {
+        panic!("a repeat writes nothing")
+    };
+    assert_eq!((again.first, again.answer), (false, json!({"points": 40, "balance": 100})));
+    let Ok(Step::Write { then, .. }) = restore(&rules, "alice", "never-spent", now()).decide(&after) else {
+        panic!("a marker all the same")
+    };
+    assert_eq!(then.answer, json!({"points": 0, "balance": 100}), "an order that spent nothing restores nothing");
+}

@@ -36,6 +36,9 @@ pub struct LoyaltyRules {
     /// The one currency the programme counts purchases in (EUR): an earning in another is
     /// refused, so spend never adds minor units of different currencies.
     pub currency: Currency,
+    /// What a point spent at checkout is worth, in minor units of the order's currency (1:
+    /// 100 points pay 1.00).
+    pub point_value: i64,
 }
 
 impl Default for LoyaltyRules {
@@ -51,6 +54,7 @@ impl Default for LoyaltyRules {
             multi_channel_min: 2,
             expiry_days: 365,
             currency: Currency::EUR,
+            point_value: 1,
         }
     }
 }
@@ -85,6 +89,9 @@ impl LoyaltyRules {
         }
         if !(1..=3650).contains(&self.expiry_days) {
             return Err("expiry_days must be 1-3650".into());
+        }
+        if !(1..=1_000_000).contains(&self.point_value) {
+            return Err("point_value must be 1-1000000 (minor units per point)".into());
         }
         Ok(())
     }
@@ -173,5 +180,9 @@ mod tests {
         assert_eq!((custom.points_per_unit, custom.expiry_days, custom.tiers.len()), (2, 30, 3));
         assert!(LoyaltyRules::parse(r#"{"tiers": []}"#).is_err());
         assert!(LoyaltyRules::parse(r#"{"bonus": 1}"#).is_err());
+        assert_eq!(rules.point_value, 1, "100 points pay 1.00");
+        assert_eq!(LoyaltyRules::parse(r#"{"point_value": 5}"#).map(|r| r.point_value), Ok(5));
+        assert!(LoyaltyRules::parse(r#"{"point_value": 0}"#).is_err());
+        assert!(LoyaltyRules::parse(r#"{"multi_channel_min": 17}"#).is_err(), "more than a month keeps");
     }
 }
