@@ -47,6 +47,18 @@ pub(crate) fn local_only(test: &str) -> bool {
     local
 }
 
+/// How many requests a volume test sends: `full` against the embedded store, `on_dynamodb`
+/// against the DynamoDB-compatible server, which serves one request at a time in Python
+/// (5,000 earnings there took over 20 minutes). The smaller count still reaches each record's
+/// worst case (every day of a year, hold ends across a week); the worst-case items themselves
+/// are written to the server by `shared/dynamodb/tests/worst_case_items.rs`. Says which ran.
+pub(crate) fn volume(test: &str, full: usize, on_dynamodb: usize) -> usize {
+    let dynamodb = target() != Target::Local || std::env::var("OMNICANAL_TEST_STORE").is_ok_and(|s| s == "dynamodb");
+    let count = if dynamodb { on_dynamodb } else { full };
+    eprintln!("{test}: {count} requests ({} store)", if dynamodb { "DynamoDB-compatible" } else { "embedded" });
+    count
+}
+
 /// Whether a test about the Workers host itself (its platform bindings) applies; says so when
 /// it does not.
 pub(crate) fn worker_only(test: &str) -> bool {

@@ -18,3 +18,4 @@ pub mod offers;
 pub mod plan;
 pub mod stock;
 pub mod values;
+pub mod worst_case;

@@ -28,7 +28,7 @@ pub const MAX_CHANNELS_PER_MONTH: usize = 16;
 
 /// The largest an account item can be (bytes, as DynamoDB counts them) under any valid rules
 /// and any traffic: at most 368 lots with a 128-character order id, 368 spend days, two
-/// months of 16 channels, a 255-character customer id in the keys. `account_tests` builds
+/// months of 16 channels, a 255-character customer id in the keys. [`crate::worst_case`] builds
 /// that account and measures it.
 pub const WORST_CASE_ITEM_BYTES: usize = 82 * 1024;
 

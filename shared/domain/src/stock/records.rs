@@ -124,7 +124,7 @@ pub struct Level {
 /// The largest a level item can be (bytes, as DynamoDB counts them), whatever the number of
 /// holds: the keys and counters, plus one bucket per distinct rounded end in the next 7 days
 /// (under 600) and the expired ones a hold folds (at most [`crate::stock::rules::MAX_FOLDS`]
-/// more). `rules` tests build that level and measure it.
+/// more). [`crate::worst_case`] builds that level, a test measures it.
 pub const WORST_CASE_LEVEL_BYTES: usize = 24 * 1024;
 
 #[derive(Serialize, Deserialize)]

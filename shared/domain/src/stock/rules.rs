@@ -116,32 +116,6 @@ mod tests {
     }
 
     #[test]
-    fn the_largest_level_fits_its_stated_bound() {
-        use crate::stock::records::{WORST_CASE_LEVEL_BYTES, bucket_attr, level_key};
-        use omnicanal_store::{AttributeValue, Item, s};
-        let (sku, location) = ("S".repeat(64), "L".repeat(64));
-        let key = level_key(&sku, &location);
-        let big = num(i64::MAX / 2);
-        let mut item = Item::from([
-            ("pk".to_owned(), s(key.pk)),
-            ("sk".to_owned(), s(key.sk)),
-            ("sku".to_owned(), s(sku.clone())),
-            ("location_id".to_owned(), s(location.clone())),
-            ("gsi1pk".to_owned(), s(format!("REORDER#{location}"))),
-            ("gsi1sk".to_owned(), s(sku)),
-        ]);
-        for counter in ["on_hand", "held", "free", "folded"] {
-            item.insert(counter.to_owned(), big.clone());
-        }
-        for i in 0..(600 + MAX_FOLDS as i64) {
-            item.insert(bucket_attr(1_795_341_600 + i * 1_000), AttributeValue::N("-1000000000".into()));
-        }
-        let size = omnicanal_store::size::item_size(&item);
-        assert!(size <= WORST_CASE_LEVEL_BYTES, "{size} bytes over {WORST_CASE_LEVEL_BYTES}");
-        assert!(size > WORST_CASE_LEVEL_BYTES / 2, "{size} bytes: the bound is not loose by more than half");
-    }
-
-    #[test]
     fn lines_of_one_sku_are_summed() {
         let summed = sum_lines([("A", 2), ("B", 1), ("A", 3)]);
         assert_eq!(summed.get("A"), Some(&5));
