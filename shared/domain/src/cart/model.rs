@@ -257,10 +257,13 @@ impl Cart {
             let mut stamps: Vec<&Stamp> = self.lines.values().map(|line| &line.stamp).collect();
             stamps.sort_unstable_by(|a, b| b.cmp(a));
             // The newest register that does not fit: it, and everything at or below it, goes.
-            let horizon = stamps[registers].clone();
-            self.horizon = Some(self.horizon.take().map_or(horizon.clone(), |old| old.max(horizon)));
-            let kept = self.horizon.clone();
-            self.lines.retain(|_, line| kept.as_ref().is_none_or(|h| line.stamp > *h));
+            let newest_dropped = stamps[registers].clone();
+            let horizon = match self.horizon.take() {
+                Some(old) => old.max(newest_dropped),
+                None => newest_dropped,
+            };
+            self.lines.retain(|_, line| line.stamp > horizon);
+            self.horizon = Some(horizon);
         }
         Ok(())
     }
