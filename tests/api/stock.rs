@@ -542,8 +542,9 @@ async fn ten_thousand_live_holds_on_one_level() {
     let statuses: Vec<(usize, u16)> = futures::stream::iter(0..count)
         .map(|i| {
             let desk = &desk;
-            // 60 s to 7 days, spread so that the ends fall on as many seconds as they can.
-            let ttl = 60 + (i as i64 * 7_919) % (7 * 24 * 3600 - 60);
+            // An hour to 7 days, spread so that the ends fall on as many seconds as they can;
+            // none may lapse while the test runs (minutes on a slow target).
+            let ttl = 3600 + (i as i64 * 7_919) % (7 * 24 * 3600 - 3600);
             async move {
                 let body = json!({"reservation_id": format!("hot-{i}"), "lines": [{"sku": "HOT", "qty": 1}], "ttl_seconds": ttl});
                 (i, desk.reserve(body).await.status().as_u16())
