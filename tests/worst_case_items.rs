@@ -28,11 +28,12 @@ async fn every_worst_case_item_is_written_and_read_back_whole() {
     };
     let store = HttpStore::new(ReqwestTransport::new().expect("a client"), config, Arc::new(SystemClock));
     ensure_table(&store).await.expect("the table");
-    let items: [(&str, Item); 4] = [
+    let items: [(&str, Item); 5] = [
         ("account", worst_case::account_item().expect("an account")),
         ("level", worst_case::level_item()),
         ("cart", worst_case::cart_item().expect("a cart")),
         ("profile", worst_case::profile_item().expect("a profile")),
+        ("order", worst_case::order_item().expect("an order")),
     ];
     for (what, item) in items {
         let key = Key::of(&item).expect("keys");

@@ -9,13 +9,13 @@ use http::StatusCode;
 use omnicanal_pipeline::auth::Role;
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::{Call, json};
-use omnicanal_store::{Key, MAX_BATCH_GET_KEYS, Query, Store};
+use omnicanal_store::{Key, MAX_BATCH_GET_KEYS, Store};
 use serde_json::json;
 
 use crate::shopper;
 use omnicanal_domain::ids::CartId;
 use omnicanal_domain::offers::definition::Offer;
-use omnicanal_domain::offers::records::{OFFERS_PK, count, customer_count_key, from_item, total_key};
+use omnicanal_domain::offers::records::{active_offers, count, customer_count_key, total_key};
 use omnicanal_domain::offers::rules::{evaluate, rank};
 
 /// Lists the eligible offers.
@@ -43,21 +43,7 @@ pub(crate) async fn list<S: Store>(call: &Call<'_, S>) -> Result<http::Response<
     };
 
     // Round trip 2: the definitions.
-    let mut offers: Vec<Offer> = Vec::new();
-    let mut query = Query::partition(OFFERS_PK, 1000);
-    loop {
-        let page = store.query(&query).await?;
-        for item in page.items {
-            let offer = from_item(item)?;
-            if offer.is_active(now) {
-                offers.push(offer);
-            }
-        }
-        match page.cursor {
-            Some(cursor) => query = query.after(Some(cursor)),
-            None => break,
-        }
-    }
+    let offers: Vec<Offer> = active_offers(store, now).await?;
 
     // Round trip 3: prices of the cart's SKUs and the counters of limited offers.
     let mut keys: Vec<Key> = shopper::product_keys(&cart_lines);

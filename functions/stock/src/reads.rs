@@ -2,28 +2,15 @@
 //! fetched in as few round trips as the table allows.
 
 use omnicanal_domain::plan;
-use omnicanal_domain::stock::records::{LOCATIONS_PK, Location};
+use omnicanal_domain::stock::records::Location;
 use omnicanal_domain::stock::rules;
 use omnicanal_domain::stock::view::StockView;
 use omnicanal_domain::values::Sku;
 use omnicanal_pipeline::error::ApiError;
-use omnicanal_store::{Query, Store, StoreError};
+use omnicanal_store::{Store, StoreError};
 
 /// Every location (1 query per 1000).
-pub(crate) async fn locations<S: Store>(store: &S) -> Result<Vec<Location>, StoreError> {
-    let mut all = Vec::new();
-    let mut query = Query::partition(LOCATIONS_PK, 1000);
-    loop {
-        let page = store.query(&query).await?;
-        for item in page.items {
-            all.push(Location::from_item(item)?);
-        }
-        match page.cursor {
-            Some(cursor) => query = query.after(Some(cursor)),
-            None => return Ok(all),
-        }
-    }
-}
+pub(crate) use omnicanal_domain::stock::records::all_locations as locations;
 
 /// Products and their levels at some locations: ⌈k·(1+n)/100⌉ batch reads for k SKUs at n
 /// locations.

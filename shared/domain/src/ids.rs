@@ -70,6 +70,15 @@ id_type!(
     "must be 1-128 of A-Z a-z 0-9 _ -"
 );
 
+impl ReservationId {
+    /// The hold of an order's checkout: `~order~<order_id>`. `~` is outside what a caller may
+    /// name a reservation, so no reservation made through the stock API can take (or block)
+    /// an order's hold, and the stock API cannot address it.
+    pub fn of_order(order_id: &ExternalId) -> Self {
+        Self(format!("~order~{}", order_id.as_str()))
+    }
+}
+
 id_type!(
     /// A location id: 1–64 of `A-Z a-z 0-9 _ -`.
     LocationId,

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod keys;
 pub mod loyalty;
 pub mod offers;
+pub mod orders;
 pub mod plan;
 pub mod stock;
 pub mod values;

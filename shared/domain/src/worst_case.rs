@@ -102,6 +102,56 @@ pub fn profile_item() -> Result<Item, StoreError> {
     Ok(item)
 }
 
+/// An order at its limits: 100 lines (a cart's most) of the longest SKUs and of product
+/// names of 200 four-byte characters, the longest ids, an offer and every time set.
+pub fn order_item() -> Result<Item, StoreError> {
+    use crate::orders::record::{Discount, Fulfilment, FulfilmentType, Order, OrderLine, OrderStatus};
+    use crate::values::{Currency, Money};
+    let money = |amount: i64| Money { amount, currency: Currency::EUR };
+    let at = "2026-11-22T10:00:00Z".to_owned();
+    let lines = (0..MAX_LINES)
+        .map(|i| OrderLine {
+            sku: format!("{i:064}"),
+            name: "\u{1D11E}".repeat(200),
+            qty: 999,
+            unit_price: money(i64::MAX / 1_000_000),
+            line_total: money(i64::MAX / 1_000),
+            returned_qty: 999,
+        })
+        .collect();
+    let order = Order {
+        order_id: "o".repeat(128),
+        status: OrderStatus::Placed,
+        customer_id: Some(customer()),
+        cart_id: "c".repeat(22),
+        channel: format!("store:{}", "L".repeat(64)),
+        fulfilment: Fulfilment { kind: FulfilmentType::Pickup, location_id: "L".repeat(64) },
+        currency: Currency::EUR,
+        lines,
+        subtotal: money(i64::MAX / 2),
+        discount: Some(Discount {
+            offer_id: "f".repeat(64),
+            title: "\u{1D11E}".repeat(200),
+            saving: money(i64::MAX / 4),
+        }),
+        points_redeemed: i64::MAX / 4,
+        points_value: money(i64::MAX / 4),
+        total: money(i64::MAX / 4),
+        points_to_earn: i64::MAX / 4,
+        points_earned: Some(i64::MAX / 4),
+        returns: Vec::new(),
+        created_at: at.clone(),
+        confirmed_at: Some(at.clone()),
+        fulfilled_at: Some(at.clone()),
+        cancelled_at: Some(at),
+        payment_reference: Some("p".repeat(255)),
+        until: T0,
+        fingerprint: "f".repeat(64),
+        version: u64::MAX / 2,
+    };
+    order.to_item()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +177,11 @@ mod tests {
     #[test]
     fn the_largest_cart_fits_its_stated_bound() {
         within(item_size(&cart_item().expect("a cart")), crate::cart::record::WORST_CASE_CART_BYTES, "cart");
+    }
+
+    #[test]
+    fn the_largest_order_fits_its_stated_bound() {
+        within(item_size(&order_item().expect("an order")), crate::orders::record::WORST_CASE_ORDER_BYTES, "order");
     }
 
     #[test]

@@ -72,6 +72,17 @@ pub enum ApiError {
         /// Extra members of the problem object (e.g. the short lines).
         extra: Map<String, Value>,
     },
+    /// Well-formed, but a rule of the domain refuses it as asked (422 with its own code:
+    /// `empty_cart`, `mixed_currencies`, `order_too_large`, …).
+    #[error("{detail}")]
+    Unprocessable {
+        /// Stable code.
+        code: &'static str,
+        /// Human explanation.
+        detail: String,
+        /// Extra members of the problem object (e.g. every problem found).
+        extra: Map<String, Value>,
+    },
     /// A failed precondition such as a stale `If-Match` (412).
     #[error("{detail}")]
     PreconditionFailed {
@@ -148,7 +159,7 @@ impl ApiError {
         use http::StatusCode as S;
         match self {
             Self::MalformedJson(_) | Self::InvalidBody(_) | Self::BadRequest { .. } => S::BAD_REQUEST,
-            Self::Validation(_) | Self::IdempotencyKeyReused => S::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::IdempotencyKeyReused | Self::Unprocessable { .. } => S::UNPROCESSABLE_ENTITY,
             Self::Unauthenticated(_) => S::UNAUTHORIZED,
             Self::Forbidden(_) => S::FORBIDDEN,
             Self::NotFound(_) | Self::RouteNotFound(_) => S::NOT_FOUND,
@@ -177,7 +188,9 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::Conflict { code, .. } | Self::PreconditionFailed { code, .. } => code,
+            Self::Conflict { code, .. } | Self::PreconditionFailed { code, .. } | Self::Unprocessable { code, .. } => {
+                code
+            }
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyInProgress => "idempotency_in_progress",
             Self::Unavailable { .. } => "service_unavailable",

@@ -39,7 +39,10 @@ pub fn problem_response(err: &ApiError, request_id: &str) -> http::Response<Byte
     body.insert("detail".into(), json!(detail));
     body.insert("request_id".into(), json!(request_id));
     body.insert("errors".into(), errors);
-    if let ApiError::Conflict { extra, .. } | ApiError::PreconditionFailed { extra, .. } = err {
+    if let ApiError::Conflict { extra, .. }
+    | ApiError::PreconditionFailed { extra, .. }
+    | ApiError::Unprocessable { extra, .. } = err
+    {
         for (name, value) in extra {
             // The standard members always win over a domain's extras.
             body.entry(name.clone()).or_insert_with(|| value.clone());

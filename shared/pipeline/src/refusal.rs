@@ -6,9 +6,10 @@ use omnicanal_domain::cart::model::CartError;
 use omnicanal_domain::cart::view::CartView;
 use omnicanal_domain::loyalty::account::LoyaltyError;
 use omnicanal_domain::offers::redemption::RedeemError;
+use omnicanal_domain::orders::refusal::OrderError;
 use omnicanal_domain::stock::records::ReservationStatus;
 use omnicanal_domain::stock::refusal::StockError;
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 
 use crate::auth::AuthError;
 use crate::error::ApiError;
@@ -82,6 +83,46 @@ impl From<CartError> for ApiError {
                 Self::PreconditionFailed { code: "version_mismatch", detail: err.to_string(), extra }
             }
             CartError::Record(store) => store.into(),
+        }
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(err: OrderError) -> Self {
+        match err {
+            OrderError::Refused { problems, quote } => {
+                let Some(first) = problems.first().cloned() else {
+                    return Self::internal("a refused checkout without a problem");
+                };
+                let mut extra = Map::new();
+                if first.code == "insufficient_stock" {
+                    // The short lines, as a reservation's refusal lists them.
+                    let short: Vec<Value> = quote["lines"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|line| line["ok"] == json!(false))
+                        .map(|line| json!({"sku": line["sku"], "qty": line["qty"], "available": line["available"]}))
+                        .collect();
+                    extra.insert("lines".into(), Value::Array(short));
+                }
+                extra.insert("problems".into(), json!(problems));
+                extra.insert("quote".into(), *quote);
+                if first.is_unprocessable() {
+                    Self::Unprocessable { code: first.code, detail: first.detail, extra }
+                } else {
+                    Self::Conflict { code: first.code, detail: first.detail, extra }
+                }
+            }
+            OrderError::NoSuchOrder => Self::not_found(err.to_string()),
+            OrderError::OrderIdReused => Self::conflict("order_id_reused", err.to_string()),
+            OrderError::Expired => Self::conflict("order_expired", err.to_string()),
+            OrderError::InvalidStatus { .. } => Self::conflict("invalid_status", err.to_string()),
+            OrderError::Cart(cart) => cart.into(),
+            OrderError::Stock(stock) => stock.into(),
+            OrderError::Offer(offer) => offer.into(),
+            OrderError::Loyalty(loyalty) => loyalty.into(),
+            OrderError::Record(store) => store.into(),
         }
     }
 }

@@ -40,6 +40,51 @@ pub struct AccountChange<D> {
     pub decide: D,
 }
 
+/// A decision over an account and the markers read with it (what [`AccountChange`] runs).
+pub trait DecideOn<T, E>: Fn(&mut Account, &[Option<&Item>]) -> Result<Decision<T>, E> {}
+impl<T, E, F: Fn(&mut Account, &[Option<&Item>]) -> Result<Decision<T>, E>> DecideOn<T, E> for F {}
+
+/// Two changes to one account as one: the second decides on the account as the first left
+/// it, and both write in a single account write (a transaction may touch an item only once).
+/// Cancelling a confirmed order both reverses what it earned and restores what it spent.
+pub fn together<A, B, T, U, E>(
+    first: AccountChange<A>,
+    second: AccountChange<B>,
+) -> AccountChange<impl DecideOn<(T, U), E>>
+where
+    A: DecideOn<T, E>,
+    B: DecideOn<U, E>,
+{
+    let split = first.markers.len();
+    let mut markers = first.markers;
+    markers.extend(second.markers);
+    let (a, b) = (first.decide, second.decide);
+    AccountChange {
+        customer_id: first.customer_id,
+        markers,
+        now: first.now,
+        decide: move |account: &mut Account, found: &[Option<&Item>]| {
+            let (mine, theirs) = found.split_at(split.min(found.len()));
+            Ok(match (a(account, mine)?, b(account, theirs)?) {
+                (Decision::Answer(x), Decision::Answer(y)) => Decision::Answer((x, y)),
+                (Decision::Answer(x), Decision::Write { entries, markers, answer })
+                | (Decision::Write { entries, markers, answer: x }, Decision::Answer(answer)) => {
+                    // Whichever of the two wrote: its entries and markers, both answers.
+                    Decision::Write { entries, markers, answer: (x, answer) }
+                }
+                (
+                    Decision::Write { mut entries, mut markers, answer: x },
+                    Decision::Write { entries: more, markers: more_markers, answer: y },
+                ) => {
+                    entries.extend(more);
+                    markers.extend(more_markers);
+                    Decision::Write { entries, markers, answer: (x, y) }
+                }
+            })
+        },
+    }
+}
+
 impl<T, E, D> Plan for AccountChange<D>
 where
     D: Fn(&mut Account, &[Option<&Item>]) -> Result<Decision<T>, E>,

@@ -6,4 +6,6 @@ pub mod definition;
 pub mod profile;
 pub mod records;
 pub mod redemption;
+pub mod release;
 pub mod rules;
+pub mod shopper;

@@ -68,3 +68,22 @@ pub fn count(item: Option<&Item>) -> i64 {
         _ => 0,
     }
 }
+
+/// Every offer active at `now` (epoch seconds): one query per 1,000 definitions.
+pub async fn active_offers<S: omnicanal_store::Store>(store: &S, now: i64) -> Result<Vec<Offer>, StoreError> {
+    let mut offers = Vec::new();
+    let mut query = omnicanal_store::Query::partition(OFFERS_PK, 1000);
+    loop {
+        let page = store.query(&query).await?;
+        for item in page.items {
+            let offer = from_item(item)?;
+            if offer.is_active(now) {
+                offers.push(offer);
+            }
+        }
+        match page.cursor {
+            Some(cursor) => query = query.after(Some(cursor)),
+            None => return Ok(offers),
+        }
+    }
+}

@@ -189,3 +189,28 @@ impl Plan for Adjust {
         Ok(Step::Write { ops, then: Counted { level: shown, first: true } })
     }
 }
+
+/// The keys [`restock`] reads: the products, the location and the levels there.
+pub fn restock_keys(skus: &[Sku], location_id: &str) -> Vec<Key> {
+    let mut keys = vec![location_key(location_id)];
+    for sku in skus {
+        keys.push(catalog::product_key(sku));
+        keys.push(level_key(sku.as_str(), location_id));
+    }
+    keys
+}
+
+/// Units coming back on hand at `location_id` (a sale undone): per line, a
+/// [`Movement::Count`] from the `on_hand` read to that plus the units, conditioned on the
+/// value read, so no concurrent movement is lost. Lines of one SKU must be summed first.
+pub fn restock(read: &Reads, lines: &[(Sku, i64)], location_id: &str, now: i64) -> Result<Vec<WriteOp>, StockError> {
+    let mut writes = Vec::with_capacity(lines.len());
+    for (sku, qty) in lines {
+        let target = Target { sku, location_id };
+        let (product, level) = target.read(read)?;
+        let before = level.as_ref().map_or(0, |l| l.on_hand);
+        let after = before.checked_add(*qty).ok_or(StockError::NotEnoughOnHand { on_hand: before })?;
+        writes.push(target.count(&product, level.as_ref(), after, now).0);
+    }
+    Ok(writes)
+}

@@ -310,3 +310,19 @@ pub fn event_key(event_id: &str) -> Key {
 pub fn reorder_pk(location_id: &str) -> String {
     format!("REORDER#{}", part(location_id))
 }
+
+/// Every location: one query per 1,000.
+pub async fn all_locations<S: omnicanal_store::Store>(store: &S) -> Result<Vec<Location>, StoreError> {
+    let mut all = Vec::new();
+    let mut query = omnicanal_store::Query::partition(LOCATIONS_PK, 1000);
+    loop {
+        let page = store.query(&query).await?;
+        for item in page.items {
+            all.push(Location::from_item(item)?);
+        }
+        match page.cursor {
+            Some(cursor) => query = query.after(Some(cursor)),
+            None => return Ok(all),
+        }
+    }
+}
