@@ -33,7 +33,8 @@ fn first_request(function: &str) -> (&'static str, String, u16) {
         "cart" => ("POST", "/cart/carts".into(), 201),
         "stock" => ("GET", "/stock/items/NO-SUCH-SKU".into(), 404),
         "offers" => ("GET", "/offers/no-such-offer".into(), 404),
-        _ => ("GET", "/loyalty/me".into(), 200),
+        "loyalty" => ("GET", "/loyalty/me".into(), 200),
+        _ => ("GET", "/orders/no-such-order".into(), 404),
     }
 }
 
@@ -67,8 +68,9 @@ async fn sample(
     let (method, path, status) = first_request(function);
     let send = || {
         let request = client.request(method.parse().expect("a method"), format!("{}{path}", host.base));
-        // Only the loyalty route needs a caller; the cart is anonymous, so each run creates one.
-        if function == "loyalty" { request.bearer_auth(token) } else { request }.send()
+        // Only the loyalty and orders routes need a caller; the cart is anonymous, so each run
+        // creates one.
+        if matches!(function, "loyalty" | "orders") { request.bearer_auth(token) } else { request }.send()
     };
     let first = send().await.expect("the first request is answered");
     let cold = host.spawned_at.elapsed();

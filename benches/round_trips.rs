@@ -94,6 +94,7 @@ impl Bench {
             Some("stock") => omnicanal_stock::handle(request, &self.env).await,
             Some("offers") => omnicanal_offers::handle(request, &self.env).await,
             Some("loyalty") => omnicanal_loyalty::handle(request, &self.env).await,
+            Some("orders") => omnicanal_orders::handle(request, &self.env).await,
             other => panic!("no function for {other:?}"),
         };
         let cost = self.env.store.round_trips().count() - before;
@@ -564,6 +565,82 @@ async fn loyalty_routes(b: &mut Bench) {
     .await;
 }
 
+/// The orders routes. The bench counts requests; a checkout issues two of them together
+/// (the first batch read and the locations query), so its 4 requests are 3 sequential round
+/// trips, and a quote's 4 (with the offers query beside them) are 2.
+async fn orders_routes(b: &mut Bench) {
+    const OLGA: Caller = Caller::Customer("olga");
+    b.given(STAFF, "PUT", "/stock/items/SOCK-1/levels/wh-1", json!({"on_hand": 50})).await;
+    let cart = |answer: Value| answer["cart_id"].as_str().expect("a cart id").to_owned();
+    let first = cart(b.given(OLGA, "POST", "/cart/carts", Value::Null).await);
+    b.given(OLGA, "PUT", &format!("/cart/carts/{first}/lines/SOCK-1"), json!({"qty": 2})).await;
+    let body = |order: &str, cart: &str| json!({"order_id": order, "cart_id": cart, "fulfilment": {"type": "ship"}});
+    b.measure(
+        "POST /orders/quote",
+        OLGA,
+        "POST",
+        "/orders/quote",
+        &[],
+        body("q", &first),
+        200,
+        4,
+        "2 sequential: one batch read (cart, profile, account) beside the locations and offers queries; then one batch read of products, levels, counters",
+    )
+    .await;
+    b.measure(
+        "POST /orders",
+        OLGA,
+        "POST",
+        "/orders",
+        &[],
+        body("ord-1", &first),
+        201,
+        4,
+        "3 sequential: one batch read (cart, the order id, profile, account) beside the locations query; one batch read (products, levels at every candidate, offer and counters, markers); one transaction",
+    )
+    .await;
+    b.measure(
+        "POST /orders (retried, same order_id)",
+        OLGA,
+        "POST",
+        "/orders",
+        &[],
+        body("ord-1", &first),
+        200,
+        2,
+        "1 sequential: the first batch read finds the order (the locations query beside it is spent)",
+    )
+    .await;
+    b.measure("GET /orders/{id}", OLGA, "GET", "/orders/ord-1", &[], Value::Null, 200, 1, "one read").await;
+    b.measure(
+        "POST /orders/{id}/confirm",
+        SERVICE,
+        "POST",
+        "/orders/ord-1/confirm",
+        &[],
+        Value::Null,
+        200,
+        3,
+        "read the order (its lines name the keys), one batch read (hold, levels, products, account, markers), one transaction: order, sale, earning",
+    )
+    .await;
+    let second = cart(b.given(OLGA, "POST", "/cart/carts", Value::Null).await);
+    b.given(OLGA, "PUT", &format!("/cart/carts/{second}/lines/SOCK-1"), json!({"qty": 1})).await;
+    b.given(OLGA, "POST", "/orders", body("ord-2", &second)).await;
+    b.measure(
+        "POST /orders/{id}/cancel",
+        OLGA,
+        "POST",
+        "/orders/ord-2/cancel",
+        &[],
+        Value::Null,
+        200,
+        3,
+        "read the order, one batch read, one transaction: order, hold released, points and offer given back",
+    )
+    .await;
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let endpoint = support::endpoint();
@@ -578,6 +655,7 @@ async fn main() {
     cart_routes(&mut bench).await;
     offers_routes(&mut bench).await;
     loyalty_routes(&mut bench).await;
+    orders_routes(&mut bench).await;
 
     println!("| route | status | round trips | floor | at the floor? | what the floor is |");
     println!("|---|---|---|---|---|---|");

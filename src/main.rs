@@ -1,6 +1,6 @@
 //! `omnicanal`: the local server and the devops commands.
 //!
-//! `cargo run` (or `omnicanal serve`) serves all four functions on one port over the embedded
+//! `cargo run` (or `omnicanal serve`) serves all five functions on one port over the embedded
 //! store; `omnicanal token` prints a development token for the configured key; `omnicanal table
 //! create` creates the DynamoDB table.
 
@@ -23,7 +23,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand};
 
-/// Omnichannel retail backend: cart, stock, offers and loyalty on one table.
+/// Omnichannel retail backend: cart, stock, offers, loyalty and orders on one table.
 #[derive(Debug, Parser)]
 #[command(name = "omnicanal", version, about)]
 struct Cli {
@@ -33,12 +33,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve all four functions on OMNICANAL_ADDR (the default command).
+    /// Serve all five functions on OMNICANAL_ADDR (the default command).
     Serve,
     /// Print a token signed with the configured HS256 secret (or the local server's
     /// generated one), so you can curl the API.
     Token(token::TokenArgs),
-    /// Release expired stock holds once (hosts run the same sweep on a schedule).
+    /// Release expired stock holds, write off lapsed points and expire unconfirmed orders once
+    /// (hosts run the same sweep on a schedule).
     Sweep,
     /// Manage the DynamoDB table.
     #[command(subcommand)]

@@ -1,4 +1,4 @@
-//! `omnicanal serve`: all four functions on one port, over the store `OMNICANAL_STORE` names.
+//! `omnicanal serve`: all five functions on one port, over the store `OMNICANAL_STORE` names.
 //!
 //! The server only converts requests and answers and routes by prefix; everything else (auth,
 //! limits, problem JSON, idempotency) is the functions' shared pipeline, as on Lambda and
@@ -114,6 +114,7 @@ async fn route(
         "stock" => omnicanal_stock::handle(request, env).await,
         "offers" => omnicanal_offers::handle(request, env).await,
         "loyalty" => omnicanal_loyalty::handle(request, env).await,
+        "orders" => omnicanal_orders::handle(request, env).await,
         _ => omnicanal_pipeline::http::unrouted(request, env).await,
     };
     response.map(Body::from)

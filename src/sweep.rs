@@ -1,6 +1,7 @@
-//! `omnicanal sweep`: releases expired stock holds and writes off lapsed loyalty points once,
-//! on the configured store. Hosts schedule the same functions (`omnicanal_stock::sweep`,
-//! `omnicanal_loyalty::sweep`).
+//! `omnicanal sweep`: releases expired stock holds, writes off lapsed loyalty points and
+//! expires placed orders past their time once, on the configured store. Hosts schedule the
+//! same functions (`omnicanal_stock::sweep`, `omnicanal_loyalty::sweep`,
+//! `omnicanal_orders::sweep`).
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use omnicanal_platform::clock::{Clock as _, SystemClock};
 
 use crate::any_store;
 
-/// The most reservations one run releases.
+/// The most reservations, accounts or orders one run handles.
 const LIMIT: usize = 10_000;
 
 /// Runs one sweep and prints what it did as JSON.
@@ -24,10 +25,14 @@ pub(crate) fn run() -> Result<(), String> {
         let store = any_store::open(&config, clock.clone()).await?;
         let report = omnicanal_stock::sweep(&store, clock.epoch_secs(), LIMIT).await.map_err(|e| e.to_string())?;
         let accounts = omnicanal_loyalty::sweep(&store, clock.now(), LIMIT).await.map_err(|e| e.to_string())?;
+        let orders =
+            omnicanal_orders::sweep(&store, &config.loyalty, clock.now(), LIMIT).await.map_err(|e| e.to_string())?;
         let summary = serde_json::json!({
             "reservations_expired": report.expired,
             "reservations_skipped": report.skipped,
             "loyalty_accounts_expired": accounts,
+            "orders_expired": orders.expired,
+            "orders_skipped": orders.skipped,
         });
         println!("{summary}");
         Ok(())

@@ -41,13 +41,14 @@ fn documented() -> BTreeSet<(String, String)> {
     paths.into_iter().flat_map(|(path, methods)| methods.into_iter().map(move |m| (path.clone(), m))).collect()
 }
 
-/// `(path, METHOD)` of every route the four functions answer.
+/// `(path, METHOD)` of every route the five functions answer.
 fn routed() -> BTreeSet<(String, String)> {
     [
         omnicanal_cart::operations(),
         omnicanal_stock::operations(),
         omnicanal_offers::operations(),
         omnicanal_loyalty::operations(),
+        omnicanal_orders::operations(),
     ]
     .into_iter()
     .flatten()

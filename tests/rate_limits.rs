@@ -23,7 +23,7 @@ fn the_http_api_throttles_every_route_by_parameters() {
 fn the_workers_anonymous_callers_write_to_are_bound_to_a_limiter() {
     let wrangler = file("wrangler.toml");
     let lines: Vec<&str> = wrangler.lines().map(str::trim).collect();
-    for function in ["cart", "stock"] {
+    for function in ["cart", "stock", "orders"] {
         let table = format!("[[env.{function}.ratelimits]]");
         let at = lines.iter().position(|l| *l == table).unwrap_or_else(|| panic!("{table} in wrangler.toml"));
         let binding = format!("name = \"{}\"", omnicanal_pipeline::context::ANONYMOUS_WRITES_BINDING);

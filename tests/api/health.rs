@@ -5,7 +5,7 @@ use crate::helpers::TestServer;
 #[tokio::test]
 async fn every_function_answers_health_without_auth() {
     let server = TestServer::start();
-    for prefix in ["/cart", "/stock", "/offers", "/loyalty"] {
+    for prefix in ["/cart", "/stock", "/offers", "/loyalty", "/orders"] {
         let response = server.client.get(server.url(&format!("{prefix}/health"))).send().await.expect("request");
         assert_eq!(response.status(), 200, "{prefix}");
         assert_eq!(response.headers()["content-type"], "application/json");

@@ -22,9 +22,9 @@ pub(crate) const ORIGIN: &str = "https://shop.omnicanal.test";
 pub(crate) enum Target {
     /// `omnicanal serve` (the default).
     Local,
-    /// The four Lambda binaries under the Runtime-API emulator (always on DynamoDB).
+    /// The five Lambda binaries under the Runtime-API emulator (always on DynamoDB).
     Lambda,
-    /// The four Workers under `wrangler dev --local` (always on DynamoDB).
+    /// The five Workers under `wrangler dev --local` (always on DynamoDB).
     Worker,
 }
 

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
 
 /// The functions and the binaries that serve them.
-pub(crate) const FUNCTIONS: [&str; 4] = ["cart", "stock", "offers", "loyalty"];
+pub(crate) const FUNCTIONS: [&str; 5] = ["cart", "stock", "offers", "loyalty", "orders"];
 /// Processes per function in the black-box suite.
 const INSTANCES: usize = 2;
 

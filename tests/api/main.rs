@@ -15,6 +15,7 @@ mod forged_ids;
 mod health;
 mod loyalty;
 mod offers;
+mod orders;
 mod server;
 mod stock;
 mod stock_items;

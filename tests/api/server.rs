@@ -127,7 +127,13 @@ fn the_sweep_command_runs_on_the_configured_store() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
     assert_eq!(
         report,
-        serde_json::json!({"reservations_expired": 0, "reservations_skipped": 0, "loyalty_accounts_expired": 0})
+        serde_json::json!({
+            "reservations_expired": 0,
+            "reservations_skipped": 0,
+            "loyalty_accounts_expired": 0,
+            "orders_expired": 0,
+            "orders_skipped": 0,
+        })
     );
     let _ = std::fs::remove_dir_all(&data_dir);
 }

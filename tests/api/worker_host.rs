@@ -1,4 +1,4 @@
-//! The four Workers under `wrangler dev --local` (workerd), so the black-box suite can drive
+//! The five Workers under `wrangler dev --local` (workerd), so the black-box suite can drive
 //! them: one `wrangler dev` per function on its own port, each given a generated config (the
 //! built bundle, no build step, the test's vars), and a small proxy in front that sends each
 //! path to the Worker owning its first segment, as routes do on Cloudflare.
@@ -75,7 +75,7 @@ fn config(dir: &Path, function: &str, vars: &[(String, String)]) -> PathBuf {
         }
         text.push_str(&format!("{name} = {value:?}\n"));
     }
-    if matches!(function, "cart" | "stock") {
+    if matches!(function, "cart" | "stock" | "orders") {
         text.push_str(&format!(
             "\n[[ratelimits]]\nname = \"ANONYMOUS_WRITES\"\nnamespace_id = \"1001\"\nsimple = {{ limit = {limit}, period = 60 }}\n"
         ));
@@ -87,7 +87,7 @@ fn config(dir: &Path, function: &str, vars: &[(String, String)]) -> PathBuf {
 }
 
 impl WorkerHost {
-    /// Starts the four Workers with `vars` and the proxy, and waits until each answers its
+    /// Starts the five Workers with `vars` and the proxy, and waits until each answers its
     /// health route.
     pub(crate) fn start(dir: &Path, vars: &[(String, String)], logs: Arc<Mutex<Vec<String>>>) -> Self {
         let wrangler = repo().join("node_modules/.bin/wrangler");

@@ -85,6 +85,8 @@ mod tests {
         signed.insert(http::header::AUTHORIZATION, http::HeaderValue::from_static("Bearer t"));
         assert!(is_anonymous_write(&http::Method::POST, "/cart/carts", &none));
         assert!(is_anonymous_write(&http::Method::POST, "/stock/reservations/", &none));
+        assert!(is_anonymous_write(&http::Method::POST, "/orders", &none), "a guest's checkout");
+        assert!(!is_anonymous_write(&http::Method::POST, "/orders/quote", &none), "a quote writes nothing");
         assert!(!is_anonymous_write(&http::Method::POST, "/cart/carts", &signed));
         assert!(!is_anonymous_write(&http::Method::GET, "/cart/carts", &none));
         assert!(!is_anonymous_write(&http::Method::POST, "/cart/carts/x/sync", &none));
