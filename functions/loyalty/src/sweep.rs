@@ -3,39 +3,20 @@
 
 use omnicanal_domain::loyalty::account::Account;
 use omnicanal_domain::loyalty::change::{AccountChange, Decision};
-use omnicanal_domain::loyalty::records::EXPIRY_SHARDS;
+use omnicanal_domain::loyalty::records::EXPIRY_INDEX;
 use omnicanal_pipeline::error::ApiError;
-use omnicanal_store::{AttributeValue, GSI1SK, Item, Query, Store};
+use omnicanal_store::{Item, Store};
 
 use crate::ledger::run;
 
 /// Expires the lapsed lots of up to `limit` due accounts at `now`; returns how many accounts
 /// it wrote.
 pub async fn sweep<S: Store>(store: &S, now: time::OffsetDateTime, limit: usize) -> Result<usize, ApiError> {
-    let secs = now.unix_timestamp();
-    let due_before = format!("{secs:012}~");
+    let due_before = format!("{:012}~", now.unix_timestamp());
     let mut written = 0;
-    for shard in 0..EXPIRY_SHARDS {
-        let mut query = Query::gsi1(format!("LOYALTY_EXPIRY#{shard}"), 100);
-        'pages: loop {
-            let page = store.query(&query).await?;
-            for item in &page.items {
-                let Some(AttributeValue::S(sort_key)) = item.get(GSI1SK) else { continue };
-                if sort_key.as_str() > due_before.as_str() {
-                    break 'pages;
-                }
-                let Some(AttributeValue::S(customer)) = item.get("customer_id") else { continue };
-                if expire_one(store, customer, now).await? {
-                    written += 1;
-                }
-                if written >= limit {
-                    return Ok(written);
-                }
-            }
-            match page.cursor {
-                Some(cursor) => query = query.after(Some(cursor)),
-                None => break,
-            }
+    for customer in EXPIRY_INDEX.due(store, |sort_key| sort_key <= due_before.as_str(), limit).await? {
+        if expire_one(store, &customer, now).await? {
+            written += 1;
         }
     }
     Ok(written)

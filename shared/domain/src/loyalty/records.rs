@@ -30,6 +30,9 @@ use crate::loyalty::account::{Account, Entry, EntryType};
 
 /// Shards of the expiry index.
 pub const EXPIRY_SHARDS: u32 = 8;
+/// The sweep's list of accounts by their next lapsing lot.
+pub const EXPIRY_INDEX: crate::plan::DueIndex<'static> =
+    crate::plan::DueIndex { prefix: "LOYALTY_EXPIRY", shards: EXPIRY_SHARDS, id_attr: "customer_id" };
 
 /// The ledger partition of a customer.
 pub fn ledger_pk(customer_id: &str) -> String {
@@ -58,8 +61,7 @@ pub fn redeem_key(customer_id: &str, order_id: &str) -> Key {
 
 /// The expiry index partition of a customer.
 pub fn expiry_shard(customer_id: &str) -> String {
-    let hash = customer_id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-    format!("LOYALTY_EXPIRY#{}", hash % EXPIRY_SHARDS)
+    EXPIRY_INDEX.partition(customer_id)
 }
 
 /// An account from its item.

@@ -23,6 +23,9 @@ use crate::values::{Currency, Money};
 pub const ORDER_SK: &str = "ORDER";
 /// Shards of the sweep's index of placed orders.
 pub const DUE_SHARDS: u32 = 8;
+/// The sweep's list of placed orders.
+pub const DUE_INDEX: crate::plan::DueIndex<'static> =
+    crate::plan::DueIndex { prefix: "ORDERS_DUE", shards: DUE_SHARDS, id_attr: "order_id" };
 /// The largest an order item can be: 100 lines (a cart's most) of the longest SKUs and
 /// names (200 characters of up to 4 bytes), and the fixed fields. [`crate::worst_case`] builds it, a test measures it.
 pub const WORST_CASE_ORDER_BYTES: usize = 128 * 1024;
@@ -40,8 +43,7 @@ pub fn hold_id(order_id: &str) -> String {
 
 /// The sweep index partition of an order.
 pub fn due_shard(order_id: &str) -> String {
-    let hash = order_id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-    format!("ORDERS_DUE#{}", hash % DUE_SHARDS)
+    DUE_INDEX.partition(order_id)
 }
 
 /// The sweep index sort key: the expiry first, so the sweep reads only what is due.

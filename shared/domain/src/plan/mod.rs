@@ -11,9 +11,11 @@
 //! read); [`execute`] runs one, and [`Plan::join`] makes several domains' plans one
 //! transaction.
 
+mod due;
 mod reads;
 mod value;
 
+pub use due::DueIndex;
 pub use reads::Reads;
 pub use value::{Joined, Plan, execute, read};
 

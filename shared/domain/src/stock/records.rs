@@ -37,6 +37,9 @@ pub const LOCATIONS_PK: &str = "LOCATIONS";
 pub const BUCKET_PREFIX: &str = "exp#";
 /// Shards of the held-reservations index, so the sweep's list has no hot partition.
 pub const HELD_SHARDS: u32 = 8;
+/// The sweep's list of held reservations.
+pub const HELD_INDEX: crate::plan::DueIndex<'static> =
+    crate::plan::DueIndex { prefix: "HELD", shards: HELD_SHARDS, id_attr: "reservation_id" };
 
 fn mapping(what: &str) -> impl Fn(serde_dynamo::Error) -> StoreError + '_ {
     move |e| StoreError::Invalid(format!("{what} mapping: {e}"))
@@ -265,8 +268,7 @@ pub fn cart_hold_key(cart_id: &str) -> Key {
 
 /// The sweep index partition of a reservation id.
 pub fn held_shard(reservation_id: &str) -> String {
-    let hash = reservation_id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-    format!("HELD#{}", hash % HELD_SHARDS)
+    HELD_INDEX.partition(reservation_id)
 }
 
 /// The sweep index sort key: expiry first, so the sweep reads only what is due.
