@@ -6,6 +6,7 @@ pub mod checkout;
 pub mod record;
 pub mod refusal;
 pub mod settle;
+pub mod shares;
 
 #[cfg(test)]
 mod tests;
