@@ -624,6 +624,49 @@ async fn orders_routes(b: &mut Bench) {
         "read the order (its lines name the keys), one batch read (hold, levels, products, account, markers), one transaction: order, sale, earning",
     )
     .await;
+    b.measure(
+        "GET /orders/me",
+        OLGA,
+        "GET",
+        "/orders/me?limit=10",
+        &[],
+        Value::Null,
+        200,
+        1,
+        "one query of the customer's order copies",
+    )
+    .await;
+    b.given(STAFF, "PUT", "/stock/items/SOCK-1/levels/lyon", json!({"on_hand": 5})).await;
+    let third = cart(b.given(OLGA, "POST", "/cart/carts", Value::Null).await);
+    b.given(OLGA, "PUT", &format!("/cart/carts/{third}/lines/SOCK-1"), json!({"qty": 1})).await;
+    let mut pickup = body("ord-3", &third);
+    pickup["fulfilment"] = json!({"type": "pickup", "location_id": "lyon"});
+    b.given(OLGA, "POST", "/orders", pickup).await;
+    b.given(SERVICE, "POST", "/orders/ord-3/confirm", Value::Null).await;
+    b.measure(
+        "GET /orders/pickups?location_id=L",
+        STAFF,
+        "GET",
+        "/orders/pickups?location_id=lyon",
+        &[],
+        Value::Null,
+        200,
+        1,
+        "one query of the sparse pickup index",
+    )
+    .await;
+    b.measure(
+        "POST /orders/{id}/fulfil",
+        STAFF,
+        "POST",
+        "/orders/ord-3/fulfil",
+        &[],
+        Value::Null,
+        200,
+        2,
+        "read the order (its copy's key needs the customer and time), then one transaction: order (conditioned on its version) and the customer's copy",
+    )
+    .await;
     let second = cart(b.given(OLGA, "POST", "/cart/carts", Value::Null).await);
     b.given(OLGA, "PUT", &format!("/cart/carts/{second}/lines/SOCK-1"), json!({"qty": 1})).await;
     b.given(OLGA, "POST", "/orders", body("ord-2", &second)).await;

@@ -27,7 +27,18 @@ impl<'a> Shop<'a> {
     }
 
     async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> reqwest::Response {
-        let mut request = self.server.client.request(method, self.server.url(path)).header("x-channel", "web");
+        self.send_through("web", method, path, token, body).await
+    }
+
+    async fn send_through(
+        &self,
+        channel: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self.server.client.request(method, self.server.url(path)).header("x-channel", channel);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -104,6 +115,10 @@ impl<'a> Shop<'a> {
             body["total_limit"] = json!(limit);
         }
         self.ok(Method::PUT, &format!("/offers/{id}"), Some(&self.staff), Some(body)).await;
+    }
+
+    async fn pickups(&self, location: &str) -> Value {
+        self.ok(Method::GET, &format!("/orders/pickups?location_id={location}"), Some(&self.staff), None).await
     }
 
     async fn checkout(&self, token: Option<&str>, body: Value) -> reqwest::Response {
@@ -415,4 +430,68 @@ async fn bad_checkouts_are_refused_and_change_nothing() {
     assert_eq!(still["status"], "active");
     let missing = shop.send(Method::GET, "/orders/X-4", Some(&shop.staff), None).await;
     problem(missing, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn history_pages_newest_first_and_the_pickup_queue_empties_on_fulfilment() {
+    let server = TestServer::start();
+    let shop = Shop::new(&server);
+    shop.stocked(&[("BOOT", 10, "EUR")]).await;
+    let path = "/stock/items/BOOT/levels/paris";
+    shop.ok(Method::PUT, path, Some(&shop.staff), Some(json!({"on_hand": 4}))).await;
+    let hugo = shop.customer("hugo");
+    let cart = shop.cart(Some(&hugo), &[("BOOT", 1)]).await;
+    assert_eq!(shop.checkout(Some(&hugo), ship("H-1", &cart)).await.status(), 201);
+    let cart = shop.cart(Some(&hugo), &[("BOOT", 1)]).await;
+    let mut pickup = ship("H-2", &cart);
+    pickup["fulfilment"] = json!({"type": "pickup", "location_id": "paris"});
+    let placed: Value = shop.checkout(Some(&hugo), pickup).await.json().await.expect("order");
+    assert_eq!(placed["fulfilment"], json!({"type": "pickup", "location_id": "paris"}));
+    let cart = shop.cart(Some(&hugo), &[("BOOT", 2)]).await;
+    let through_app = shop.send_through("app", Method::POST, "/orders", Some(&hugo), Some(ship("H-3", &cart))).await;
+    assert_eq!(through_app.status(), 201);
+
+    let first = shop.ok(Method::GET, "/orders/me?limit=2", Some(&hugo), None).await;
+    let ids = |page: &Value| -> Vec<String> {
+        page["orders"]
+            .as_array()
+            .expect("orders")
+            .iter()
+            .map(|o| o["order_id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&first), ["H-3", "H-2"], "newest first");
+    assert_eq!(first["orders"][0]["channel"], "app", "every channel");
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let second = shop.ok(Method::GET, &format!("/orders/me?limit=2&cursor={cursor}"), Some(&hugo), None).await;
+    assert_eq!(ids(&second), ["H-1"]);
+    assert_eq!(second["next_cursor"], Value::Null);
+    let other = shop.ok(Method::GET, "/orders/me", Some(&shop.customer("ines")), None).await;
+    assert_eq!(other["orders"], json!([]), "only one's own");
+
+    assert_eq!(shop.pickups("paris").await["orders"], json!([]), "placed orders wait for payment, not in the queue");
+    for id in ["H-1", "H-2"] {
+        shop.ok(Method::POST, &format!("/orders/{id}/confirm"), Some(&shop.service), None).await;
+    }
+    let waiting = shop.pickups("paris").await;
+    assert_eq!(ids(&waiting), ["H-2"], "a confirmed pickup at paris, not the shipment");
+    assert_eq!(waiting["orders"][0]["status"], "confirmed");
+    let refused = shop.send(Method::POST, "/orders/H-2/fulfil", Some(&hugo), None).await;
+    problem(refused, 403, "forbidden").await;
+    let unpaid = shop.send(Method::POST, "/orders/H-3/fulfil", Some(&shop.staff), None).await;
+    problem(unpaid, 409, "invalid_status").await;
+    let handed = shop.ok(Method::POST, "/orders/H-2/fulfil", Some(&shop.staff), None).await;
+    assert_eq!(handed["status"], "fulfilled");
+    assert!(handed["fulfilled_at"].is_string());
+    let again = shop.ok(Method::POST, "/orders/H-2/fulfil", Some(&shop.service), None).await;
+    assert_eq!(again["fulfilled_at"], handed["fulfilled_at"], "fulfilled once");
+    assert_eq!(shop.pickups("paris").await["orders"], json!([]), "it left the queue");
+    let late = shop.send(Method::POST, "/orders/H-2/cancel", Some(&shop.staff), None).await;
+    problem(late, 409, "invalid_status").await;
+    let mine = shop.ok(Method::GET, "/orders/me", Some(&hugo), None).await;
+    let statuses: Vec<&str> =
+        mine["orders"].as_array().expect("orders").iter().filter_map(|o| o["status"].as_str()).collect();
+    assert_eq!(statuses, ["placed", "fulfilled", "confirmed"], "the history follows every change");
+    let no_store = shop.send(Method::GET, "/orders/pickups", Some(&shop.staff), None).await;
+    problem(no_store, 422, "validation_failed").await;
 }

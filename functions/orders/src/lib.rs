@@ -8,6 +8,7 @@ mod body;
 mod checkout;
 #[cfg(all(feature = "worker", target_arch = "wasm32"))]
 mod edge;
+mod lists;
 mod order;
 pub mod sweep;
 
@@ -32,6 +33,9 @@ enum Route {
     Get,
     Confirm,
     Cancel,
+    Fulfil,
+    Me,
+    Pickups,
 }
 
 static ROUTES: LazyLock<Routes<Route>> = LazyLock::new(|| {
@@ -40,9 +44,12 @@ static ROUTES: LazyLock<Routes<Route>> = LazyLock::new(|| {
         &[
             ("/orders/quote", &[(Method::POST, Route::Quote)]),
             ("/orders", &[(Method::POST, Route::Checkout)]),
+            ("/orders/me", &[(Method::GET, Route::Me)]),
+            ("/orders/pickups", &[(Method::GET, Route::Pickups)]),
             ("/orders/{order_id}", &[(Method::GET, Route::Get)]),
             ("/orders/{order_id}/confirm", &[(Method::POST, Route::Confirm)]),
             ("/orders/{order_id}/cancel", &[(Method::POST, Route::Cancel)]),
+            ("/orders/{order_id}/fulfil", &[(Method::POST, Route::Fulfil)]),
         ],
     )
     // The table is a constant: a bad pattern fails every test, never a request.
@@ -67,5 +74,8 @@ async fn dispatch<S: Store>(call: Call<'_, S>, route: Route) -> Result<http::Res
         Route::Get => order::get(&call).await,
         Route::Confirm => order::confirm(&call).await,
         Route::Cancel => order::cancel(&call).await,
+        Route::Fulfil => order::fulfil(&call).await,
+        Route::Me => lists::me(&call).await,
+        Route::Pickups => lists::pickups(&call).await,
     }
 }

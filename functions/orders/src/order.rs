@@ -12,7 +12,7 @@ use omnicanal_domain::ids::ExternalId;
 use omnicanal_domain::orders::record::{Order, OrderStatus, order_key};
 use omnicanal_domain::orders::refusal::OrderError;
 use omnicanal_domain::orders::settle::{Change, Settle, Settled};
-use omnicanal_domain::plan;
+use omnicanal_domain::plan::{self, Plan, Reads};
 use omnicanal_pipeline::auth::{AuthError, Caller, Role};
 use omnicanal_pipeline::error::ApiError;
 use omnicanal_pipeline::http::{Call, json};
@@ -35,8 +35,23 @@ pub(crate) async fn settle<S: Store>(
     change: Change,
     now: time::OffsetDateTime,
 ) -> Result<Settled, ApiError> {
-    let plan = Settle { order, change, rules, now };
-    plan::execute::<_, _, ApiError>(store, MAX_ATTEMPTS, &plan).await
+    let known = order.to_item()?;
+    let plan = &Settle { order, change, rules, now };
+    let keys = &plan.reads();
+    // A change that reads only the order decides its first attempt on the order just read:
+    // its write's condition (the version) says whether that is still the order.
+    let mut first = (keys.len() == 1).then_some(known);
+    plan::run(store, MAX_ATTEMPTS, |_| {
+        let known = first.take();
+        async move {
+            let read = match known {
+                Some(item) => Reads::of([(order_key(&plan.order.order_id), item)]),
+                None => plan::read(store, keys).await?,
+            };
+            Ok::<_, ApiError>(plan.decide(&read)?)
+        }
+    })
+    .await
 }
 
 /// `order` as it stands now: a placed order past its time is expired first.
@@ -134,5 +149,20 @@ pub(crate) async fn cancel<S: Store>(call: &Call<'_, S>) -> Result<http::Respons
     let order = current(call, order).await?;
     let now = call.now();
     let settled = settle(&call.env.store, &call.env.config.loyalty, order, Change::Cancel { staff }, now).await?;
+    respond(StatusCode::OK, &settled.order, now.unix_timestamp())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FulfilBody {}
+
+/// `POST /orders/{order_id}/fulfil` (staff, service): a confirmed order handed over in store
+/// or shipped; it leaves the pickup queue. Fulfilling again answers `200`.
+pub(crate) async fn fulfil<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
+    call.require(&[Role::Staff, Role::Service])?;
+    let _: FulfilBody = if call.body.is_empty() { FulfilBody::default() } else { call.json()? };
+    let order = current(call, load(call).await?).await?;
+    let now = call.now();
+    let settled = settle(&call.env.store, &call.env.config.loyalty, order, Change::Fulfil, now).await?;
     respond(StatusCode::OK, &settled.order, now.unix_timestamp())
 }

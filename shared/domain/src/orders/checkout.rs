@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use omnicanal_platform::clock::rfc3339;
-use omnicanal_store::{Condition, Key, StoreError, WriteOp};
+use omnicanal_store::{Key, StoreError, WriteOp};
 use serde::Serialize;
 
 use crate::cart::model::{Cart, Status};
@@ -588,7 +588,7 @@ impl Plan for Checkout<'_> {
             }
         }
         let order = self.order(&quote, &products, &held.reservation.location_id, held.reservation.until);
-        ops.push(WriteOp::Put { item: order.to_item()?, condition: Some(Condition::NotExists) });
+        ops.extend(order.create()?);
         ops.push(self.close_cart()?);
         if ops.len() > MAX_ACTIONS {
             let detail =

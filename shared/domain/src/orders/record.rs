@@ -2,7 +2,8 @@
 //!
 //! | item | key | attributes | worst case |
 //! |---|---|---|---|
-//! | an order | `ORDER#<order_id>` / `ORDER` | the [`Order`]; GSI `ORDERS_DUE#<shard>` / `<until>#<order_id>` while `placed` (the sweep's list) | 100 lines of the longest SKUs and 200-character names: under 128 KiB ([`WORST_CASE_ORDER_BYTES`], measured: 99 KiB) |
+//! | an order | `ORDER#<order_id>` / `ORDER` | the [`Order`]; GSI `ORDERS_DUE#<shard>` / `<until>#<order_id>` while `placed` (the sweep's list), `PICKUP#<location>` / `<confirmed_at>#<order_id>` while a pickup is confirmed (the store's queue) | 100 lines of the longest SKUs and 200-character names: under 128 KiB ([`WORST_CASE_ORDER_BYTES`], measured: 99 KiB) |
+//! | a customer's copy | `CUSTOMER#<sub>#ORDERS` / `<created_at>#<order_id>` | the same [`Order`], written in every transaction that writes the order (`/orders/me`: one query per page) | as the order |
 //!
 //! The order's stock is held by a reservation of the stock domain whose id is
 //! [`ReservationId::of_order`], its redemption and spent points are the offers' and the
@@ -33,6 +34,23 @@ pub const WORST_CASE_ORDER_BYTES: usize = 128 * 1024;
 /// The key of order `order_id`.
 pub fn order_key(order_id: &str) -> Key {
     Key::new(format!("ORDER#{}", part(order_id)), ORDER_SK)
+}
+
+/// The partition of a customer's order history: a copy of each of their orders, kept in the
+/// same transactions as the order, so `/orders/me` pages with one query.
+pub fn history_pk(customer_id: &str) -> String {
+    format!("CUSTOMER#{}#ORDERS", part(customer_id))
+}
+
+/// The key of a customer's copy of an order: by checkout time, so the partition sorts oldest
+/// first (and reads newest first backwards).
+pub fn history_key(customer_id: &str, created_at: &str, order_id: &str) -> Key {
+    Key::new(history_pk(customer_id), format!("{created_at}#{}", part(order_id)))
+}
+
+/// The pickup queue partition of a store.
+pub fn pickup_pk(location_id: &str) -> String {
+    format!("PICKUP#{}", part(location_id))
 }
 
 /// The id of the reservation that holds order `order_id`'s stock.
@@ -212,16 +230,44 @@ impl Order {
         }
     }
 
-    /// The item, with the sweep index entry while placed.
+    /// The item, with its one sparse index entry: the sweep's while placed, the store's
+    /// pickup queue while a pickup is confirmed (oldest confirmation first).
     pub fn to_item(&self) -> Result<Item, StoreError> {
-        let key = order_key(&self.order_id);
-        let stored = OrderItem { pk: key.pk, sk: key.sk, order: self.clone() };
-        let mut item: Item = serde_dynamo::to_item(stored).map_err(|e| StoreError::because("order mapping", e))?;
-        if self.status == OrderStatus::Placed {
-            item.insert(GSI1PK.into(), AttributeValue::S(due_shard(&self.order_id)));
-            item.insert(GSI1SK.into(), AttributeValue::S(due_sort_key(self.until, &self.order_id)));
+        let mut item = self.item_at(order_key(&self.order_id))?;
+        let entry = match (self.status, self.fulfilment.kind) {
+            (OrderStatus::Placed, _) => Some((due_shard(&self.order_id), due_sort_key(self.until, &self.order_id))),
+            (OrderStatus::Confirmed, FulfilmentType::Pickup) => Some((
+                pickup_pk(&self.fulfilment.location_id),
+                format!("{}#{}", self.confirmed_at.as_deref().unwrap_or_default(), part(&self.order_id)),
+            )),
+            _ => None,
+        };
+        if let Some((pk, sk)) = entry {
+            item.insert(GSI1PK.into(), AttributeValue::S(pk));
+            item.insert(GSI1SK.into(), AttributeValue::S(sk));
         }
         Ok(item)
+    }
+
+    fn item_at(&self, key: Key) -> Result<Item, StoreError> {
+        let stored = OrderItem { pk: key.pk, sk: key.sk, order: self.clone() };
+        serde_dynamo::to_item(stored).map_err(|e| StoreError::because("order mapping", e))
+    }
+
+    /// The customer's copy for their history (`None` for a guest's order).
+    fn history_item(&self) -> Result<Option<Item>, StoreError> {
+        let Some(customer) = self.customer_id.as_deref() else { return Ok(None) };
+        self.item_at(history_key(customer, &self.created_at, &self.order_id)).map(Some)
+    }
+
+    /// The writes of a new order: the order, only if its id is free, and the customer's copy.
+    pub fn create(&self) -> Result<Vec<omnicanal_store::WriteOp>, StoreError> {
+        let mut ops = vec![omnicanal_store::WriteOp::Put {
+            item: self.to_item()?,
+            condition: Some(omnicanal_store::Condition::NotExists),
+        }];
+        ops.extend(self.history_item()?.map(|item| omnicanal_store::WriteOp::Put { item, condition: None }));
+        Ok(ops)
     }
 
     /// An order from its item.
@@ -231,10 +277,10 @@ impl Order {
             .map_err(|e| StoreError::because("corrupt order", e))
     }
 
-    /// The write turning the stored `read` into `self`: one update setting what changed and
-    /// removing what went (the sweep index entry once no longer placed), only over the
-    /// version read.
-    pub fn update_from(&self, read: &Self) -> Result<omnicanal_store::WriteOp, StoreError> {
+    /// The writes turning the stored `read` into `self`: one update of the order setting what
+    /// changed and removing what went (an index entry it no longer has), only over the
+    /// version read, and the customer's copy put again.
+    pub fn update_from(&self, read: &Self) -> Result<Vec<omnicanal_store::WriteOp>, StoreError> {
         let (before, after) = (read.to_item()?, self.to_item()?);
         let mut updates: Vec<omnicanal_store::Update> = after
             .iter()
@@ -247,11 +293,13 @@ impl Order {
                 .filter(|name| !after.contains_key(*name))
                 .map(|name| omnicanal_store::Update::remove(name.as_str())),
         );
-        Ok(omnicanal_store::WriteOp::Update {
+        let mut ops = vec![omnicanal_store::WriteOp::Update {
             key: order_key(&self.order_id),
             updates,
             condition: Some(omnicanal_store::Condition::version_equals(read.version)),
-        })
+        }];
+        ops.extend(self.history_item()?.map(|item| omnicanal_store::WriteOp::Put { item, condition: None }));
+        Ok(ops)
     }
 
     /// The order as the API shows it at `now` (lazy expiry applied, internals left out).

@@ -42,6 +42,8 @@ pub enum Change {
     },
     /// A placed order past its time gives everything back (lazily, or by the sweep).
     Expire,
+    /// Handed over in store, or shipped (staff, service).
+    Fulfil,
 }
 
 /// `change` to the order last read as `order`, at `now`.
@@ -153,7 +155,7 @@ impl Settle<'_> {
 
     /// The order's own write: `next`, only over the version read (so only while it still
     /// stands as read).
-    fn put(next: &Order, read: &Order) -> Result<WriteOp, StoreError> {
+    fn put(next: &Order, read: &Order) -> Result<Vec<WriteOp>, StoreError> {
         next.update_from(read)
     }
 }
@@ -163,8 +165,13 @@ impl Plan for Settle<'_> {
     type Refusal = OrderError;
 
     /// The order, its hold and the levels (and products and location) it touches, the
-    /// account and the order's loyalty markers, and its redemption.
+    /// account and the order's loyalty markers, and its redemption; a fulfilment only the
+    /// order.
     fn reads(&self) -> Vec<Key> {
+        if self.change == Change::Fulfil {
+            // Only the order's status and times change.
+            return vec![order_key(self.order_id())];
+        }
         let skus = self.skus();
         let mut keys = vec![order_key(self.order_id()), reservation_key(&hold_id(self.order_id()))];
         keys.extend(StockView::keys(&skus, &[self.location().to_owned()]));
@@ -233,6 +240,15 @@ impl Plan for Settle<'_> {
             }
             (Change::Confirm { .. }, OrderStatus::Expired) => return Err(OrderError::Expired),
             (Change::Confirm { .. }, status) => return Err(OrderError::InvalidStatus { status, wanted: "placed" }),
+            (Change::Fulfil, OrderStatus::Fulfilled) => return unchanged(order),
+            (Change::Fulfil, OrderStatus::Confirmed) => {
+                next.status = OrderStatus::Fulfilled;
+                next.fulfilled_at = Some(at.clone());
+                Step::Done(())
+            }
+            (Change::Fulfil, OrderStatus::Expired) => return Err(OrderError::Expired),
+            (Change::Fulfil, OrderStatus::Placed) if shown == OrderStatus::Expired => return Err(OrderError::Expired),
+            (Change::Fulfil, status) => return Err(OrderError::InvalidStatus { status, wanted: "confirmed" }),
             (Change::Cancel { .. }, OrderStatus::Cancelled) => return unchanged(order),
             (Change::Cancel { .. }, OrderStatus::Placed) if shown == OrderStatus::Expired => {
                 return Err(OrderError::Expired);
@@ -263,6 +279,6 @@ impl Plan for Settle<'_> {
         };
         next.version = order.version + 1;
         let own = Self::put(&next, &order)?;
-        Ok(Step::Write { ops: vec![own], then: () }.and(step).map(|_| Settled { order: next, changed: true }))
+        Ok(Step::Write { ops: own, then: () }.and(step).map(|_| Settled { order: next, changed: true }))
     }
 }
