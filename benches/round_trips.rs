@@ -625,6 +625,18 @@ async fn orders_routes(b: &mut Bench) {
     )
     .await;
     b.measure(
+        "POST /orders/{id}/returns",
+        STAFF,
+        "POST",
+        "/orders/ord-1/returns",
+        &[],
+        json!({"return_id": "ret-1", "location_id": "lyon", "lines": [{"sku": "SOCK-1", "qty": 1}]}),
+        201,
+        3,
+        "read the order (its lines and customer name the keys), one batch read (the return's id, the location, products and levels there, account, markers), one transaction: order, copy, return, restock, points",
+    )
+    .await;
+    b.measure(
         "GET /orders/me",
         OLGA,
         "GET",

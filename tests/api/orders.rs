@@ -495,3 +495,115 @@ async fn history_pages_newest_first_and_the_pickup_queue_empties_on_fulfilment()
     let no_store = shop.send(Method::GET, "/orders/pickups", Some(&shop.staff), None).await;
     problem(no_store, 422, "validation_failed").await;
 }
+
+#[tokio::test]
+async fn an_online_order_comes_back_in_a_store_with_exact_refunds() {
+    let server = TestServer::start();
+    let shop = Shop::new(&server);
+    shop.stocked(&[("BOOT", 10, "EUR")]).await;
+    let sock = json!({"name": "Sock", "category": "socks", "price": {"amount": 1000, "currency": "EUR"},
+                      "safety_stock": 0, "reorder_point": 0});
+    shop.ok(Method::PUT, "/stock/items/SOCK", Some(&shop.staff), Some(sock)).await;
+    shop.ok(Method::PUT, "/stock/items/SOCK/levels/central", Some(&shop.staff), Some(json!({"on_hand": 10}))).await;
+    let now = time::OffsetDateTime::now_utc();
+    let shoes = json!({"title": "10% off shoes", "discount": {"percent": 10}, "applies_to": {"categories": ["shoes"]},
+                       "starts_at": rfc3339(now - time::Duration::hours(1)),
+                       "ends_at": rfc3339(now + time::Duration::days(10)), "priority": 1});
+    shop.ok(Method::PUT, "/offers/shoes10", Some(&shop.staff), Some(shoes)).await;
+    shop.earn("jo", "earlier", 50_000).await;
+    let jo = shop.customer("jo");
+    let cart = shop.cart(Some(&jo), &[("BOOT", 3), ("SOCK", 2)]).await;
+    let mut body = ship("R-1", &cart);
+    body["offer_id"] = json!("shoes10");
+    body["points"] = json!(300);
+    let order: Value = shop.checkout(Some(&jo), body).await.json().await.expect("order");
+    assert_eq!(order["discount"]["saving"]["amount"], 750, "10% of the boots only");
+    assert_eq!(order["total"]["amount"], 9_500 - 750 - 300);
+    let early = shop
+        .send(
+            Method::POST,
+            "/orders/R-1/returns",
+            Some(&shop.staff),
+            Some(json!({"return_id": "r0", "location_id": "lyon", "lines": [{"sku": "BOOT", "qty": 1}]})),
+        )
+        .await;
+    problem(early, 409, "invalid_status").await;
+    let confirmed = shop.ok(Method::POST, "/orders/R-1/confirm", Some(&shop.service), None).await;
+    let earned = confirmed["points_earned"].as_i64().expect("earned");
+    let after_confirm = shop.balance(&jo).await;
+
+    let returning =
+        |id: &str, location: &str, lines: Value| json!({"return_id": id, "location_id": location, "lines": lines});
+    let first = returning("r1", "lyon", json!([{"sku": "BOOT", "qty": 1}]));
+    let response = shop.send(Method::POST, "/orders/R-1/returns", Some(&shop.staff), Some(first.clone())).await;
+    assert_eq!(response.status(), 201);
+    let r1: Value = response.json().await.expect("return");
+    // The boots cost 6,750 after the saving and carry 231 of the 300 points' value (the socks
+    // 69: largest remainder), so a boot refunds floor((6,750 - 231) / 3).
+    assert_eq!(r1["refund"], json!({"amount": 2_173, "currency": "EUR"}));
+    assert_eq!(r1["points_restored"], 77);
+    assert_eq!((r1["order_id"].as_str(), r1["location_id"].as_str()), (Some("R-1"), Some("lyon")));
+    let lyon = shop
+        .send_through("store:lyon", Method::GET, "/stock/availability?sku=BOOT&location_id=lyon", None, None)
+        .await
+        .json::<Value>()
+        .await
+        .expect("availability");
+    assert_eq!(lyon["items"][0]["available"], 1, "the boot is on the Lyon shelf");
+    let again = shop.send(Method::POST, "/orders/R-1/returns", Some(&shop.staff), Some(first)).await;
+    assert_eq!(again.status(), 200, "the same return again");
+    assert_eq!(again.json::<Value>().await.expect("return"), r1);
+    let reused = returning("r1", "lyon", json!([{"sku": "SOCK", "qty": 1}]));
+    problem(
+        shop.send(Method::POST, "/orders/R-1/returns", Some(&shop.staff), Some(reused)).await,
+        422,
+        "return_id_reused",
+    )
+    .await;
+    let too_many = returning("r2", "central", json!([{"sku": "BOOT", "qty": 3}]));
+    problem(
+        shop.send(Method::POST, "/orders/R-1/returns", Some(&shop.staff), Some(too_many)).await,
+        409,
+        "return_exceeds_order",
+    )
+    .await;
+    let nowhere = returning("r2", "atlantis", json!([{"sku": "BOOT", "qty": 1}]));
+    problem(
+        shop.send(Method::POST, "/orders/R-1/returns", Some(&shop.staff), Some(nowhere)).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    let customer = returning("r2", "lyon", json!([{"sku": "BOOT", "qty": 1}]));
+    problem(shop.send(Method::POST, "/orders/R-1/returns", Some(&jo), Some(customer)).await, 403, "forbidden").await;
+
+    // Two returns race for the last sock but one: one wins.
+    let racing = ["r3", "r4"].map(|id| {
+        let shop = &shop;
+        let body = returning(id, "central", json!([{"sku": "SOCK", "qty": 2}]));
+        async move {
+            shop.send(Method::POST, "/orders/R-1/returns", Some(&shop.service), Some(body)).await.status().as_u16()
+        }
+    });
+    let mut statuses = futures::future::join_all(racing).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "two racing returns of the same units give one");
+    let last = returning("r5", "paris", json!([{"sku": "BOOT", "qty": 2}]));
+    shop.ok(Method::POST, "/orders/R-1/returns", Some(&shop.staff), Some(last)).await;
+
+    let done = shop.ok(Method::GET, "/orders/R-1", Some(&shop.staff), None).await;
+    assert_eq!(done["status"], "confirmed", "every unit back, the order keeps its status");
+    let returns = done["returns"].as_array().expect("returns");
+    assert_eq!(returns.len(), 3);
+    let sum = |field: &str| -> i64 {
+        returns.iter().map(|r| r[field].as_i64().or_else(|| r[field]["amount"].as_i64()).expect(field)).sum()
+    };
+    assert_eq!(sum("refund"), done["total"]["amount"].as_i64().expect("total"), "the refunds add up to what was paid");
+    assert_eq!(sum("points_restored"), 300);
+    assert_eq!(sum("points_reversed"), earned);
+    let returned: Vec<i64> =
+        done["lines"].as_array().expect("lines").iter().map(|l| l["returned_qty"].as_i64().expect("qty")).collect();
+    assert_eq!(returned, [3, 2]);
+    assert_eq!(shop.balance(&jo).await, after_confirm + 300 - earned, "the points followed the units");
+    assert_eq!(shop.ledger_sum(&jo).await, shop.balance(&jo).await);
+}

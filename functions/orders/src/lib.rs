@@ -10,6 +10,7 @@ mod checkout;
 mod edge;
 mod lists;
 mod order;
+mod returns;
 pub mod sweep;
 
 use std::sync::LazyLock;
@@ -36,6 +37,7 @@ enum Route {
     Fulfil,
     Me,
     Pickups,
+    Returns,
 }
 
 static ROUTES: LazyLock<Routes<Route>> = LazyLock::new(|| {
@@ -50,6 +52,7 @@ static ROUTES: LazyLock<Routes<Route>> = LazyLock::new(|| {
             ("/orders/{order_id}/confirm", &[(Method::POST, Route::Confirm)]),
             ("/orders/{order_id}/cancel", &[(Method::POST, Route::Cancel)]),
             ("/orders/{order_id}/fulfil", &[(Method::POST, Route::Fulfil)]),
+            ("/orders/{order_id}/returns", &[(Method::POST, Route::Returns)]),
         ],
     )
     // The table is a constant: a bad pattern fails every test, never a request.
@@ -77,5 +80,6 @@ async fn dispatch<S: Store>(call: Call<'_, S>, route: Route) -> Result<http::Res
         Route::Fulfil => order::fulfil(&call).await,
         Route::Me => lists::me(&call).await,
         Route::Pickups => lists::pickups(&call).await,
+        Route::Returns => returns::create(&call).await,
     }
 }

@@ -65,7 +65,7 @@ pub(crate) async fn current<S: Store>(call: &Call<'_, S>, order: Order) -> Resul
 }
 
 /// The order in the path (`404` when there is none, or its id cannot be one).
-async fn load<S: Store>(call: &Call<'_, S>) -> Result<Order, ApiError> {
+pub(crate) async fn load<S: Store>(call: &Call<'_, S>) -> Result<Order, ApiError> {
     let id = ExternalId::parse(call.param("order_id")?).map_err(|_| OrderError::NoSuchOrder)?;
     let item = call.env.store.get(&order_key(id.as_str())).await?.ok_or(OrderError::NoSuchOrder)?;
     Ok(Order::from_item(item)?)

@@ -103,7 +103,8 @@ pub fn profile_item() -> Result<Item, StoreError> {
 }
 
 /// An order at its limits: 100 lines (a cart's most) of the longest SKUs and of product
-/// names of 200 four-byte characters, the longest ids, an offer and every time set.
+/// names of 200 four-byte characters, the most returns with the longest ids, an offer and
+/// every time set.
 pub fn order_item() -> Result<Item, StoreError> {
     use crate::orders::record::{Discount, Fulfilment, FulfilmentType, Order, OrderLine, OrderStatus};
     use crate::values::{Currency, Money};
@@ -117,6 +118,12 @@ pub fn order_item() -> Result<Item, StoreError> {
             unit_price: money(i64::MAX / 1_000_000),
             line_total: money(i64::MAX / 1_000),
             returned_qty: 999,
+            discounted: true,
+            returned: crate::orders::shares::Returned {
+                refund: i64::MAX / 4,
+                points_restored: i64::MAX / 4,
+                points_reversed: i64::MAX / 4,
+            },
         })
         .collect();
     let order = Order {
@@ -139,7 +146,17 @@ pub fn order_item() -> Result<Item, StoreError> {
         total: money(i64::MAX / 4),
         points_to_earn: i64::MAX / 4,
         points_earned: Some(i64::MAX / 4),
-        returns: Vec::new(),
+        returns: (0..crate::orders::record::MAX_RETURNS)
+            .map(|i| crate::orders::record::ReturnSummary {
+                return_id: format!("{i:0128}"),
+                location_id: "L".repeat(64),
+                units: 99_900,
+                refund: money(i64::MAX / 4),
+                points_restored: i64::MAX / 4,
+                points_reversed: i64::MAX / 4,
+                at: at.clone(),
+            })
+            .collect(),
         created_at: at.clone(),
         confirmed_at: Some(at.clone()),
         fulfilled_at: Some(at.clone()),

@@ -118,6 +118,17 @@ impl From<OrderError> for ApiError {
             OrderError::OrderIdReused => Self::conflict("order_id_reused", err.to_string()),
             OrderError::Expired => Self::conflict("order_expired", err.to_string()),
             OrderError::InvalidStatus { .. } => Self::conflict("invalid_status", err.to_string()),
+            OrderError::ReturnIdReused => {
+                Self::Unprocessable { code: "return_id_reused", detail: err.to_string(), extra: Map::new() }
+            }
+            OrderError::ReturnExceedsOrder { ref sku, left } => {
+                let mut extra = Map::new();
+                extra.insert("sku".into(), json!(sku));
+                extra.insert("returnable".into(), json!(left));
+                Self::Conflict { code: "return_exceeds_order", detail: err.to_string(), extra }
+            }
+            OrderError::TooManyReturns => Self::conflict("too_many_returns", err.to_string()),
+            OrderError::NoSuchLocation(_) => Self::invalid("location_id", err.to_string()),
             OrderError::Cart(cart) => cart.into(),
             OrderError::Stock(stock) => stock.into(),
             OrderError::Offer(offer) => offer.into(),

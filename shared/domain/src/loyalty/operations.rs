@@ -6,7 +6,7 @@ use omnicanal_store::{AttributeValue, Item, Key};
 use serde_json::{Map, Value, json};
 
 use crate::loyalty::account::{Account, Entry, LoyaltyError, Spent};
-use crate::loyalty::change::{AccountChange, Decision};
+use crate::loyalty::change::{AccountChange, DecideOn, Decision};
 use crate::loyalty::records::{Marker, answer_attr, earn_key, marker_answer, redeem_key, restore_key, reverse_key};
 use crate::loyalty::rules::LoyaltyRules;
 
@@ -165,6 +165,82 @@ pub fn restore<'a>(
             body.insert("answer".into(), answer_attr(&answer));
             let marker = Marker { key: marker_key.clone(), body: Value::Object(body) };
             Ok(Decision::Write { entries, markers: vec![marker], answer: Changed { first: true, answer } })
+        },
+    }
+}
+
+/// Gives back `points` more of what `customer_id` spent for `order_id` (a return of part of
+/// the order), after the `already` given back before: the lots walked in the order the
+/// redemption marker lists them, skipping what earlier returns restored. No marker of its own:
+/// the order's transaction, conditioned on the order's version, makes it happen once.
+/// Answers the points given back.
+pub fn restore_some<'a>(
+    rules: &'a LoyaltyRules,
+    customer_id: &'a str,
+    order_id: &'a str,
+    already: i64,
+    points: i64,
+    now: time::OffsetDateTime,
+) -> AccountChange<impl DecideOn<i64, LoyaltyError> + 'a> {
+    let at_now = now.unix_timestamp();
+    AccountChange {
+        customer_id: customer_id.to_owned(),
+        markers: vec![redeem_key(customer_id, order_id)],
+        now,
+        decide: move |account: &mut Account, found: &[Option<&Item>]| {
+            let spent: Vec<Spent> = match found.first().copied().flatten() {
+                Some(redemption) => spent_of(redemption)?,
+                None => Vec::new(),
+            };
+            let part = slice(&spent, already, points);
+            let given: i64 = part.iter().map(|s| s.points).sum();
+            if given == 0 {
+                return Ok(Decision::Answer(0));
+            }
+            let mut entries = account.expire(at_now);
+            entries.extend(account.restore(rules, &part, order_id, at_now));
+            Ok(Decision::Write { entries, markers: Vec::new(), answer: given })
+        },
+    }
+}
+
+/// `points` of `spent` after skipping its first `skip`, lot by lot.
+fn slice(spent: &[Spent], skip: i64, points: i64) -> Vec<Spent> {
+    let (mut skip, mut wanted) = (skip.max(0), points.max(0));
+    let mut part = Vec::new();
+    for lot in spent {
+        let skipped = skip.min(lot.points);
+        skip -= skipped;
+        let take = (lot.points - skipped).min(wanted);
+        if take > 0 {
+            part.push(Spent { expires_at: lot.expires_at, points: take });
+            wanted -= take;
+        }
+    }
+    part
+}
+
+/// Takes back `points` of what an order earned (`earning`, as its marker says), for a return
+/// of part of it, even into a negative balance. No marker of its own (see [`restore_some`]).
+pub fn reverse_some<'a>(
+    rules: &'a LoyaltyRules,
+    earning: &'a Earned,
+    order_id: &'a str,
+    points: i64,
+    now: time::OffsetDateTime,
+) -> AccountChange<impl DecideOn<i64, LoyaltyError> + 'a> {
+    let at_now = now.unix_timestamp();
+    AccountChange {
+        customer_id: earning.customer_id.clone(),
+        markers: Vec::new(),
+        now,
+        decide: move |account: &mut Account, _: &[Option<&Item>]| {
+            if points <= 0 {
+                return Ok(Decision::Answer(0));
+            }
+            let mut entries = account.expire(at_now);
+            entries.push(account.reverse(rules, points, order_id, earning.lot));
+            Ok(Decision::Write { entries, markers: Vec::new(), answer: points })
         },
     }
 }

@@ -457,7 +457,14 @@ impl Checkout<'_> {
     }
 
     /// The order the checkout writes, from its quote, held at `location_id` until `until`.
-    fn order(&self, quote: &Quote, products: &BTreeMap<String, Product>, location_id: &str, until: i64) -> Order {
+    fn order(
+        &self,
+        quote: &Quote,
+        products: &BTreeMap<String, Product>,
+        offer: Option<&Offer>,
+        location_id: &str,
+        until: i64,
+    ) -> Order {
         let currency = quote.currency;
         let lines = self
             .lines()
@@ -472,6 +479,9 @@ impl Checkout<'_> {
                     unit_price: product.price,
                     line_total: Money { amount: product.price.amount.saturating_mul(qty), currency },
                     returned_qty: 0,
+                    discounted: quote.discount.is_some()
+                        && offer.is_some_and(|o| o.applies_to.covers(product.sku.as_str(), &product.category)),
+                    returned: Default::default(),
                 })
             })
             .collect();
@@ -587,7 +597,12 @@ impl Plan for Checkout<'_> {
                 Step::Done(()) => {}
             }
         }
-        let order = self.order(&quote, &products, &held.reservation.location_id, held.reservation.until);
+        let offer = match &self.request.offer_id {
+            Some(id) => read.get(&offer_key(id)).cloned().map(crate::offers::records::from_item).transpose()?,
+            None => None,
+        };
+        let order =
+            self.order(&quote, &products, offer.as_ref(), &held.reservation.location_id, held.reservation.until);
         ops.extend(order.create()?);
         ops.push(self.close_cart()?);
         if ops.len() > MAX_ACTIONS {

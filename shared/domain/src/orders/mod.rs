@@ -5,6 +5,7 @@
 pub mod checkout;
 pub mod record;
 pub mod refusal;
+pub mod returns;
 pub mod settle;
 pub mod shares;
 

@@ -2,7 +2,7 @@
 //!
 //! | item | key | attributes | worst case |
 //! |---|---|---|---|
-//! | an order | `ORDER#<order_id>` / `ORDER` | the [`Order`]; GSI `ORDERS_DUE#<shard>` / `<until>#<order_id>` while `placed` (the sweep's list), `PICKUP#<location>` / `<confirmed_at>#<order_id>` while a pickup is confirmed (the store's queue) | 100 lines of the longest SKUs and 200-character names: under 128 KiB ([`WORST_CASE_ORDER_BYTES`], measured: 99 KiB) |
+//! | an order | `ORDER#<order_id>` / `ORDER` | the [`Order`]; GSI `ORDERS_DUE#<shard>` / `<until>#<order_id>` while `placed` (the sweep's list), `PICKUP#<location>` / `<confirmed_at>#<order_id>` while a pickup is confirmed (the store's queue) | 100 lines of the longest SKUs and 200-character names, at most 100 returns listed: under 160 KiB ([`WORST_CASE_ORDER_BYTES`], measured: 142 KiB) |
 //! | a customer's copy | `CUSTOMER#<sub>#ORDERS` / `<created_at>#<order_id>` | the same [`Order`], written in every transaction that writes the order (`/orders/me`: one query per page) | as the order |
 //!
 //! The order's stock is held by a reservation of the stock domain whose id is
@@ -28,8 +28,8 @@ pub const DUE_SHARDS: u32 = 8;
 pub const DUE_INDEX: crate::plan::DueIndex<'static> =
     crate::plan::DueIndex { prefix: "ORDERS_DUE", shards: DUE_SHARDS, id_attr: "order_id" };
 /// The largest an order item can be: 100 lines (a cart's most) of the longest SKUs and
-/// names (200 characters of up to 4 bytes), and the fixed fields. [`crate::worst_case`] builds it, a test measures it.
-pub const WORST_CASE_ORDER_BYTES: usize = 128 * 1024;
+/// names (200 characters of up to 4 bytes), [`MAX_RETURNS`] returns, and the fixed fields. [`crate::worst_case`] builds it, a test measures it.
+pub const WORST_CASE_ORDER_BYTES: usize = 160 * 1024;
 
 /// The key of order `order_id`.
 pub fn order_key(order_id: &str) -> Key {
@@ -133,6 +133,34 @@ pub struct OrderLine {
     pub line_total: Money,
     /// Units returned so far.
     pub returned_qty: i64,
+    /// Whether the order's offer applied to this line (its saving is spread over these).
+    #[serde(default)]
+    pub discounted: bool,
+    /// What this line's returns gave back so far (the last unit takes what is left).
+    #[serde(default)]
+    pub returned: crate::orders::shares::Returned,
+}
+
+/// The most returns one order takes: each is listed in the order, whose size stays bounded.
+pub const MAX_RETURNS: usize = 100;
+
+/// A return as the order lists it (its lines are in its own record).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnSummary {
+    /// The caller's id for it.
+    pub return_id: String,
+    /// Where the units came back.
+    pub location_id: String,
+    /// Units returned, in all.
+    pub units: i64,
+    /// Money refunded.
+    pub refund: Money,
+    /// Spent points given back.
+    pub points_restored: i64,
+    /// Earned points taken back.
+    pub points_reversed: i64,
+    /// When (RFC 3339).
+    pub at: String,
 }
 
 /// The offer an order used.
@@ -182,9 +210,9 @@ pub struct Order {
     /// What confirming earned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points_earned: Option<i64>,
-    /// Returns so far.
+    /// Returns so far, oldest first (at most [`MAX_RETURNS`]).
     #[serde(default)]
-    pub returns: Vec<serde_json::Value>,
+    pub returns: Vec<ReturnSummary>,
     /// Checkout time (RFC 3339).
     pub created_at: String,
     /// Confirmation time.
@@ -315,6 +343,13 @@ impl Order {
             fields.remove("until");
             fields.remove("fingerprint");
             fields.remove("version");
+            // What the lines' returns gave back is the order's own bookkeeping.
+            if let Some(lines) = fields.get_mut("lines").and_then(serde_json::Value::as_array_mut) {
+                for line in lines.iter_mut().filter_map(serde_json::Value::as_object_mut) {
+                    line.remove("discounted");
+                    line.remove("returned");
+                }
+            }
             fields.insert("status".into(), serde_json::json!(self.status_at(now).as_str()));
         }
         shown

@@ -87,6 +87,23 @@ pub enum OrderError {
         /// What the change needs.
         wanted: &'static str,
     },
+    /// A return id used for another return of this order.
+    #[error("this return_id was used for another return")]
+    ReturnIdReused,
+    /// More units than were bought less those returned.
+    #[error("{sku}: only {left} units can still be returned")]
+    ReturnExceedsOrder {
+        /// The line.
+        sku: String,
+        /// Units that can still come back.
+        left: i64,
+    },
+    /// The order has as many returns as it can list.
+    #[error("this order has had as many returns as one order takes")]
+    TooManyReturns,
+    /// No location has this id.
+    #[error("no location {0}")]
+    NoSuchLocation(String),
     /// The cart refuses (closed, not the caller's).
     #[error(transparent)]
     Cart(#[from] CartError),

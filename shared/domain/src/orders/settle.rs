@@ -13,7 +13,7 @@ use omnicanal_store::{Key, StoreError, WriteOp};
 
 use crate::customer::loyalty_account_key;
 use crate::loyalty::change::together;
-use crate::loyalty::operations::{Changed, Purchase, earn, earned, restore, reverse};
+use crate::loyalty::operations::{Changed, Purchase, earn, earned, restore, restore_some, reverse};
 use crate::loyalty::records::{earn_key, redeem_key, restore_key, reverse_key};
 use crate::loyalty::rules::LoyaltyRules;
 use crate::offers::release::Release;
@@ -101,25 +101,42 @@ impl Settle<'_> {
     fn give_back(&self, read: &Reads, reversing: bool) -> Result<Step<()>, OrderError> {
         let mut step = Step::Done(());
         if let Some(customer) = self.order.customer_id.as_deref() {
-            let restoring = self.order.points_redeemed > 0;
-            let earned_marker = read.get(&earn_key(self.order_id()));
-            let account: Option<Step<()>> = match (reversing, earned_marker, restoring) {
-                (true, Some(marker), true) => {
-                    let earning = earned(marker)?;
-                    let both = together(
-                        reverse(self.rules, &earning, self.order_id(), self.now),
-                        restore(self.rules, customer, self.order_id(), self.now),
-                    );
-                    Some(both.decide(read)?.map(|_| ()))
-                }
-                (true, Some(marker), false) => {
-                    let earning = earned(marker)?;
-                    Some(reverse(self.rules, &earning, self.order_id(), self.now).decide(read)?.map(|_| ()))
-                }
-                (_, _, true) => {
-                    Some(restore(self.rules, customer, self.order_id(), self.now).decide(read)?.map(|_| ()))
+            // What returns already gave back is not given back twice.
+            let (restored, reversed) = self
+                .order
+                .lines
+                .iter()
+                .fold((0, 0), |(r, v), l| (r + l.returned.points_restored, v + l.returned.points_reversed));
+            let remaining = self.order.points_redeemed - restored;
+            let earning = match (reversing, read.get(&earn_key(self.order_id()))) {
+                (true, Some(marker)) => {
+                    let mut earning = earned(marker)?;
+                    earning.points -= reversed;
+                    (earning.points > 0).then_some(earning)
                 }
                 _ => None,
+            };
+            let (rules, order_id, now) = (self.rules, self.order_id(), self.now);
+            let account: Option<Step<()>> = match (&earning, remaining > 0, restored > 0) {
+                (Some(e), true, false) => Some(
+                    together(reverse(rules, e, order_id, now), restore(rules, customer, order_id, now))
+                        .decide(read)?
+                        .map(|_| ()),
+                ),
+                (Some(e), true, true) => Some(
+                    together(
+                        reverse(rules, e, order_id, now),
+                        restore_some(rules, customer, order_id, restored, remaining, now),
+                    )
+                    .decide(read)?
+                    .map(|_| ()),
+                ),
+                (Some(e), false, _) => Some(reverse(rules, e, order_id, now).decide(read)?.map(|_| ())),
+                (None, true, false) => Some(restore(rules, customer, order_id, now).decide(read)?.map(|_| ())),
+                (None, true, true) => {
+                    Some(restore_some(rules, customer, order_id, restored, remaining, now).decide(read)?.map(|_| ()))
+                }
+                (None, false, _) => None,
             };
             if let Some(account) = account {
                 step = step.and(account).map(|_| ());

@@ -162,7 +162,7 @@ pub fn spread(lines: &[LineCost], paid: &Paid) -> Vec<LineShare> {
 
 /// What a return gives back (or, as `already` in [`refund`], what a line's earlier returns
 /// gave back, summed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Returned {
     /// Money refunded, in minor units.
     pub refund: i64,

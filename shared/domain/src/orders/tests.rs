@@ -1,6 +1,6 @@
 //! The orders plans on a store of their own: one checkout decided on items built here (no
 //! write happens until the transaction does), and a property test: for any sequence of
-//! checkouts, confirms, cancels, expiries and waits, units are conserved, the ledger sums to
+//! checkouts, confirms, cancels, expiries, returns and waits, units are conserved, the ledger sums to
 //! the balance and an offer's counter equals its live redemptions.
 
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use proptest::prelude::*;
 use super::checkout::{Checkout, CheckoutRequest, Placed, Wanted};
 use super::record::{Order, OrderStatus, order_key};
 use super::refusal::OrderError;
+use super::returns::{Made, ReturnRequest, ReturnUnits};
 use super::settle::{Change, Settle, Settled};
 use crate::cart::model::{Cart, Write};
 use crate::cart::record::{cart_key, to_item as cart_item};
@@ -82,13 +83,14 @@ struct Shop {
     clock: Arc<ManualClock>,
     rules: LoyaltyRules,
     carts: u32,
+    returns: u32,
 }
 
 impl Shop {
     async fn open() -> Self {
         let clock = Arc::new(ManualClock::from_epoch_millis(START * 1000));
         let store = MemoryStore::new(clock.clone());
-        let shop = Self { store, clock, rules: LoyaltyRules::default(), carts: 0 };
+        let shop = Self { store, clock, rules: LoyaltyRules::default(), carts: 0, returns: 0 };
         let at = rfc3339(shop.now());
         let location = Location {
             location_id: "central".into(),
@@ -199,6 +201,19 @@ impl Shop {
         plan::execute::<_, _, Failure>(&self.store, 8, &plan).await
     }
 
+    async fn give_back(&mut self, order_id: &str, sku: &str, qty: i64) -> Result<Made, Failure> {
+        self.returns += 1;
+        let order = self.order(order_id).await.ok_or(OrderError::NoSuchOrder)?;
+        let request = ReturnRequest {
+            return_id: format!("ret-{}", self.returns),
+            location_id: "central".into(),
+            lines: [(Sku::parse(sku).expect("sku"), qty)].into_iter().collect(),
+            fingerprint: format!("ret-{}", self.returns),
+        };
+        let plan = ReturnUnits { order, request, rules: &self.rules, now: self.now() };
+        plan::execute::<_, _, Failure>(&self.store, 8, &plan).await
+    }
+
     async fn level(&self, sku: &str) -> Level {
         Level::from_item(self.store.get(&level_key(sku, "central")).await.expect("read").expect("a level"))
             .expect("level")
@@ -266,6 +281,7 @@ enum Op {
     Confirm(usize),
     Cancel(usize, bool),
     Expire(usize),
+    Return(usize, usize, i64),
     Wait(i64),
 }
 
@@ -276,6 +292,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..8usize).prop_map(Op::Confirm),
         2 => (0..8usize, any::<bool>()).prop_map(|(i, staff)| Op::Cancel(i, staff)),
         1 => (0..8usize).prop_map(Op::Expire),
+        2 => (0..8usize, 0..3usize, 1..4i64).prop_map(|(i, sku, qty)| Op::Return(i, sku, qty)),
         1 => (1..900i64).prop_map(Op::Wait),
     ]
 }
@@ -292,7 +309,9 @@ async fn invariants(shop: &Shop, orders: &[String]) -> Result<(), TestCaseError>
     for sku in SKUS {
         let level = shop.level(sku).await;
         let qty = |order: &Order| order.lines.iter().filter(|l| l.sku == sku).map(|l| l.qty).sum::<i64>();
-        let sold: i64 = stored.iter().filter(|o| o.status == OrderStatus::Confirmed).map(qty).sum();
+        let kept =
+            |order: &Order| order.lines.iter().filter(|l| l.sku == sku).map(|l| l.qty - l.returned_qty).sum::<i64>();
+        let sold: i64 = stored.iter().filter(|o| o.status == OrderStatus::Confirmed).map(kept).sum();
         let held: i64 = stored.iter().filter(|o| o.status_at(now) == OrderStatus::Placed).map(qty).sum();
         prop_assert_eq!(level.on_hand + sold, ON_HAND, "{} on hand + sold", sku);
         prop_assert_eq!(available(Some(&level), 0, now), level.on_hand - held, "{} available", sku);
@@ -300,9 +319,21 @@ async fn invariants(shop: &Shop, orders: &[String]) -> Result<(), TestCaseError>
     let live = |o: &&Order| matches!(o.status, OrderStatus::Placed | OrderStatus::Confirmed);
     let balance = shop.balance().await;
     prop_assert_eq!(shop.ledger_sum().await, balance, "the ledger sums to the balance");
-    let spent: i64 = stored.iter().filter(live).map(|o| o.points_redeemed).sum();
-    let earned: i64 =
-        stored.iter().filter(|o| o.status == OrderStatus::Confirmed).filter_map(|o| o.points_earned).sum();
+    let given_back = |o: &Order| o.lines.iter().map(|l| l.returned.points_restored).sum::<i64>();
+    let taken_back = |o: &Order| o.lines.iter().map(|l| l.returned.points_reversed).sum::<i64>();
+    let spent: i64 = stored.iter().filter(live).map(|o| o.points_redeemed - given_back(o)).sum();
+    let earned: i64 = stored
+        .iter()
+        .filter(|o| o.status == OrderStatus::Confirmed)
+        .map(|o| o.points_earned.unwrap_or(0) - taken_back(o))
+        .sum();
+    for order in &stored {
+        let refunded: i64 = order.returns.iter().map(|r| r.refund.amount).sum();
+        prop_assert!(refunded <= order.total.amount, "never more refunded than paid");
+        if order.lines.iter().all(|l| l.returned_qty == l.qty) {
+            prop_assert_eq!(refunded, order.total.amount, "every unit back: exactly what was paid");
+        }
+    }
     prop_assert_eq!(balance, 200 - spent + earned, "points move only with live orders");
     let counter = count(shop.store.get(&total_key(OFFER)).await.expect("read").as_ref());
     let redeemed = i64::try_from(stored.iter().filter(live).filter(|o| o.discount.is_some()).count()).expect("small");
@@ -314,7 +345,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_sequence_conserves_units_points_and_offer_uses(ops in prop::collection::vec(op(), 1..14)) {
+    fn any_sequence_conserves_units_points_refunds_and_offer_uses(ops in prop::collection::vec(op(), 1..14)) {
         runtime().block_on(async {
             let mut shop = Shop::open().await;
             let mut orders: Vec<String> = Vec::new();
@@ -335,6 +366,9 @@ proptest! {
                     },
                     Op::Expire(i) => if let Some(id) = pick(i) {
                         let _ = shop.settle(&id, Change::Expire).await;
+                    },
+                    Op::Return(i, sku, qty) => if let Some(id) = pick(i) {
+                        let _ = shop.give_back(&id, SKUS[sku], qty).await;
                     },
                     Op::Wait(secs) => shop.clock.advance(time::Duration::seconds(secs)),
                 }
