@@ -606,4 +606,37 @@ async fn an_online_order_comes_back_in_a_store_with_exact_refunds() {
     assert_eq!(returned, [3, 2]);
     assert_eq!(shop.balance(&jo).await, after_confirm + 300 - earned, "the points followed the units");
     assert_eq!(shop.ledger_sum(&jo).await, shop.balance(&jo).await);
+    // The order system refunding the whole order after the returns takes back nothing more.
+    let reversed =
+        shop.ok(Method::POST, "/loyalty/reverse", Some(&shop.service), Some(json!({"order_id": "R-1"}))).await;
+    assert_eq!(reversed["points"], 0, "the returns took back every point already");
+    assert_eq!(shop.balance(&jo).await, after_confirm + 300 - earned);
+}
+
+#[tokio::test]
+async fn a_refund_by_the_order_system_and_returns_never_reverse_a_point_twice() {
+    let server = TestServer::start();
+    let shop = Shop::new(&server);
+    shop.stocked(&[("BOOT", 10, "EUR")]).await;
+    let jo = shop.customer("jo");
+    let cart = shop.cart(Some(&jo), &[("BOOT", 4)]).await;
+    assert_eq!(shop.checkout(Some(&jo), ship("V-1", &cart)).await.status(), 201);
+    let confirmed = shop.ok(Method::POST, "/orders/V-1/confirm", Some(&shop.service), None).await;
+    let earned = confirmed["points_earned"].as_i64().expect("earned");
+    assert_eq!(earned, 100, "1 point per euro of 100.00");
+    let returning =
+        |id: &str, qty: i64| json!({"return_id": id, "location_id": "lyon", "lines": [{"sku": "BOOT", "qty": qty}]});
+    let first = shop.ok(Method::POST, "/orders/V-1/returns", Some(&shop.staff), Some(returning("v1", 1))).await;
+    assert_eq!(first["points_reversed"], 25);
+    // The order system's refund takes back what the return left, not the whole earning again.
+    let reversed =
+        shop.ok(Method::POST, "/loyalty/reverse", Some(&shop.service), Some(json!({"order_id": "V-1"}))).await;
+    assert_eq!(reversed["points"], -75);
+    let again = shop.ok(Method::POST, "/loyalty/reverse", Some(&shop.service), Some(json!({"order_id": "V-1"}))).await;
+    assert_eq!(again, reversed, "a repeat answers the first answer");
+    // A return after the refund takes back nothing more, and says so.
+    let second = shop.ok(Method::POST, "/orders/V-1/returns", Some(&shop.staff), Some(returning("v2", 3))).await;
+    assert_eq!(second["points_reversed"], 0);
+    assert_eq!(shop.balance(&jo).await, 0, "every point earned taken back exactly once");
+    assert_eq!(shop.ledger_sum(&jo).await, 0);
 }

@@ -56,7 +56,7 @@ fn once<'a>(
             let (entry, answer, mut body) = apply(account, at_now)?;
             entries.push(entry);
             body.insert("answer".into(), answer_attr(&answer));
-            let marker = Marker { key: marker_key.clone(), body: Value::Object(body) };
+            let marker = Marker { key: marker_key.clone(), body: Value::Object(body), replaces: None };
             Ok(Decision::Write { entries, markers: vec![marker], answer: Changed { first: true, answer } })
         },
     }
@@ -117,20 +117,74 @@ pub fn spend<'a>(
     })
 }
 
-/// Takes back what `order_id` earned (see [`earned`]), even into a negative balance:
-/// `{points, balance, tier}` with `points` negative.
+/// Takes back what `order_id` earned (see [`earned`]) and returns have not taken back yet,
+/// once, even into a negative balance: `{points, balance, tier}` with `points` negative (0
+/// when returns took it all back already). A repeat answers the first answer.
 pub fn reverse<'a>(
     rules: &'a LoyaltyRules,
     earning: &'a Earned,
     order_id: &'a str,
     now: time::OffsetDateTime,
 ) -> AccountChange<impl Decide + 'a> {
-    once(&earning.customer_id, reverse_key(order_id), None, now, move |account, at_now| {
-        let (points, lot) = (earning.points, earning.lot);
-        let entry = account.reverse(rules, points, order_id, lot);
-        let answer = json!({"points": -points, "balance": account.balance, "tier": account.tier_at(rules, at_now)});
-        Ok((entry, answer, Map::new()))
-    })
+    let at_now = now.unix_timestamp();
+    AccountChange {
+        customer_id: earning.customer_id.clone(),
+        markers: vec![reverse_key(order_id)],
+        now,
+        decide: move |account: &mut Account, found: &[Option<&Item>]| {
+            let marker = found.first().copied().flatten();
+            if let Some(answer) = marker.and_then(marker_answer) {
+                return Ok(Decision::Answer(Changed { first: false, answer }));
+            }
+            let tally = Reversals::of(marker);
+            let points = (earning.points - tally.reversed).max(0);
+            let mut entries = account.expire(at_now);
+            if points > 0 {
+                entries.push(account.reverse(rules, points, order_id, earning.lot));
+            }
+            let answer = json!({"points": -points, "balance": account.balance, "tier": account.tier_at(rules, at_now)});
+            let marker = tally.next(order_id, tally.reversed + points, Some(&answer));
+            Ok(Decision::Write { entries, markers: vec![marker], answer: Changed { first: true, answer } })
+        },
+    }
+}
+
+/// How much of an order's earning reversals took back so far, as the order's reversal marker
+/// keeps it. Returns take back part by part and `/loyalty/reverse` (or a cancel) what is left,
+/// so the order system calling both never takes a point back twice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Reversals {
+    /// Points taken back so far.
+    reversed: i64,
+    /// The marker's version; `None` when there is no marker.
+    version: Option<u64>,
+}
+
+impl Reversals {
+    /// The tally a marker (as read) keeps.
+    fn of(marker: Option<&Item>) -> Self {
+        match marker {
+            Some(item) => Self {
+                reversed: crate::loyalty::records::number(item, "reversed"),
+                version: Some(u64::try_from(crate::loyalty::records::number(item, "version")).unwrap_or(0)),
+            },
+            None => Self::default(),
+        }
+    }
+
+    /// The marker after reversing up to `reversed` in all: put over the one read (the
+    /// account's version condition orders the changes; the marker's own guards the read).
+    /// With `answer` the earning is reversed for good and a repeat answers that.
+    fn next(self, order_id: &str, reversed: i64, answer: Option<&Value>) -> Marker {
+        let version = self.version.map_or(1, |v| v + 1);
+        let mut body = Map::new();
+        body.insert("reversed".into(), json!(reversed));
+        body.insert("version".into(), json!(version));
+        if let Some(answer) = answer {
+            body.insert("answer".into(), answer_attr(answer));
+        }
+        Marker { key: reverse_key(order_id), body: Value::Object(body), replaces: self.version }
+    }
 }
 
 /// Gives back what `customer_id` spent for `order_id` (its redemption marker says from which
@@ -163,7 +217,7 @@ pub fn restore<'a>(
             let answer = json!({"points": points, "balance": account.balance});
             let mut body = Map::new();
             body.insert("answer".into(), answer_attr(&answer));
-            let marker = Marker { key: marker_key.clone(), body: Value::Object(body) };
+            let marker = Marker { key: marker_key.clone(), body: Value::Object(body), replaces: None };
             Ok(Decision::Write { entries, markers: vec![marker], answer: Changed { first: true, answer } })
         },
     }
@@ -221,7 +275,8 @@ fn slice(spent: &[Spent], skip: i64, points: i64) -> Vec<Spent> {
 }
 
 /// Takes back `points` of what an order earned (`earning`, as its marker says), for a return
-/// of part of it, even into a negative balance. No marker of its own (see [`restore_some`]).
+/// of part of it, even into a negative balance; never more than what reversals have left
+/// (a `/loyalty/reverse` before the return took it all). Answers the points taken back.
 pub fn reverse_some<'a>(
     rules: &'a LoyaltyRules,
     earning: &'a Earned,
@@ -232,17 +287,33 @@ pub fn reverse_some<'a>(
     let at_now = now.unix_timestamp();
     AccountChange {
         customer_id: earning.customer_id.clone(),
-        markers: Vec::new(),
+        markers: vec![reverse_key(order_id)],
         now,
-        decide: move |account: &mut Account, _: &[Option<&Item>]| {
-            if points <= 0 {
+        decide: move |account: &mut Account, found: &[Option<&Item>]| {
+            let marker = found.first().copied().flatten();
+            if marker.and_then(marker_answer).is_some() {
+                return Ok(Decision::Answer(0));
+            }
+            let tally = Reversals::of(marker);
+            let taken = points.min(earning.points - tally.reversed);
+            if taken <= 0 {
                 return Ok(Decision::Answer(0));
             }
             let mut entries = account.expire(at_now);
-            entries.push(account.reverse(rules, points, order_id, earning.lot));
-            Ok(Decision::Write { entries, markers: Vec::new(), answer: points })
+            entries.push(account.reverse(rules, taken, order_id, earning.lot));
+            let marker = tally.next(order_id, tally.reversed + taken, None);
+            Ok(Decision::Write { entries, markers: vec![marker], answer: taken })
         },
     }
+}
+
+/// What reversals have left to take back of `earning` (an order's earning), as the order's
+/// reversal marker says: what a return's answer can say it reversed.
+pub fn reversible(earning: &Earned, reversal_marker: Option<&Item>) -> i64 {
+    if reversal_marker.and_then(marker_answer).is_some() {
+        return 0;
+    }
+    (earning.points - Reversals::of(reversal_marker).reversed).max(0)
 }
 
 /// What a redemption marker says was spent from which lot.

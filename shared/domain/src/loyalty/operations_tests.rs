@@ -3,7 +3,7 @@ use super::*;
 use omnicanal_store::{Condition, WriteOp};
 
 use crate::customer::loyalty_account_key;
-use crate::loyalty::records::earn_key;
+use crate::loyalty::records::{earn_key, reverse_key};
 use crate::plan::{Plan, Reads, Step};
 
 const NOW: i64 = 1_795_341_600; // 2026-11-22T10:00:00Z
@@ -121,4 +121,75 @@ fn spent_points_are_restored_once_into_their_lots() {
         panic!("a marker all the same")
     };
     assert_eq!(then.answer, json!({"points": 0, "balance": 100}), "an order that spent nothing restores nothing");
+}
+
+/// `reads` with the puts of `ops` over it, as the next read would find them.
+fn after(reads: &Reads, ops: &[WriteOp]) -> Reads {
+    let mut next = reads.clone();
+    for op in ops {
+        if let WriteOp::Put { item, .. } = op {
+            next.insert(item_key(item), item.clone());
+        }
+    }
+    next
+}
+
+#[test]
+fn returns_and_a_whole_reversal_never_take_back_a_point_twice() {
+    let rules = LoyaltyRules::default();
+    let Ok(Step::Write { ops, .. }) = earn(&rules, purchase("alice", "o-1"), now()).decide(&Reads::default()) else {
+        panic!("earned")
+    };
+    let state = after(&Reads::default(), &ops);
+    let earning = earned(state.get(&earn_key("o-1")).expect("the earning marker")).expect("an earning");
+    assert_eq!(earning.points, 100);
+    // A return takes back 30: the reversal marker is created, only if absent.
+    let Ok(Step::Write { ops, then: 30 }) = reverse_some(&rules, &earning, "o-1", 30, now()).decide(&state) else {
+        panic!("a return takes back its share")
+    };
+    let marker_put =
+        ops.iter().find(|op| matches!(op, WriteOp::Put { item, .. } if item_key(item) == reverse_key("o-1")));
+    assert!(matches!(marker_put, Some(WriteOp::Put { condition: Some(Condition::NotExists), .. })), "{marker_put:?}");
+    let state = after(&state, &ops);
+    // A second return asking for 80 gets only the 70 left, over the marker it read.
+    let Ok(Step::Write { ops, then: 70 }) = reverse_some(&rules, &earning, "o-1", 80, now()).decide(&state) else {
+        panic!("a return takes back what is left")
+    };
+    let marker_put =
+        ops.iter().find(|op| matches!(op, WriteOp::Put { item, .. } if item_key(item) == reverse_key("o-1")));
+    assert!(
+        matches!(marker_put, Some(WriteOp::Put { condition: Some(Condition::Compare { .. }), .. })),
+        "{marker_put:?}"
+    );
+    let state = after(&state, &ops);
+    assert_eq!(reversible(&earning, state.get(&reverse_key("o-1"))), 0);
+    // The order system's refund after both returns takes back nothing more.
+    let Ok(Step::Write { ops, then }) = reverse(&rules, &earning, "o-1", now()).decide(&state) else {
+        panic!("the whole reversal closes the tally")
+    };
+    assert_eq!(then.answer, json!({"points": 0, "balance": 0, "tier": "bronze"}));
+    let state = after(&state, &ops);
+    let Ok(Step::Done(again)) = reverse(&rules, &earning, "o-1", now()).decide(&state) else { panic!("a repeat") };
+    assert_eq!((again.first, again.answer), (false, then.answer));
+}
+
+#[test]
+fn after_a_whole_reversal_a_return_takes_back_nothing() {
+    let rules = LoyaltyRules::default();
+    let Ok(Step::Write { ops, .. }) = earn(&rules, purchase("alice", "o-1"), now()).decide(&Reads::default()) else {
+        panic!("earned")
+    };
+    let state = after(&Reads::default(), &ops);
+    let earning = earned(state.get(&earn_key("o-1")).expect("the earning marker")).expect("an earning");
+    let Ok(Step::Write { ops, .. }) = reverse_some(&rules, &earning, "o-1", 25, now()).decide(&state) else {
+        panic!("a return")
+    };
+    let state = after(&state, &ops);
+    let Ok(Step::Write { ops, then }) = reverse(&rules, &earning, "o-1", now()).decide(&state) else {
+        panic!("the rest")
+    };
+    assert_eq!(then.answer["points"], json!(-75), "only what the return left");
+    let state = after(&state, &ops);
+    assert_eq!(reversible(&earning, state.get(&reverse_key("o-1"))), 0);
+    assert!(matches!(reverse_some(&rules, &earning, "o-1", 10, now()).decide(&state), Ok(Step::Done(0))));
 }

@@ -85,13 +85,16 @@ pub struct StoredEntry {
     pub at: String,
 }
 
-/// A marker: put only if absent, holding the answer a repeat gets.
+/// A marker: put only if absent, holding the answer a repeat gets; or, for a marker that
+/// keeps a running tally (an order's reversals), put over the one read.
 #[derive(Clone, Debug)]
 pub struct Marker {
     /// Its key.
     pub key: Key,
     /// Its attributes besides the key.
     pub body: serde_json::Value,
+    /// The `version` of the marker this one replaces; `None` when it must be absent.
+    pub replaces: Option<u64>,
 }
 
 /// The one transaction of a change: the account (if the version still is `read_version`),
@@ -142,7 +145,11 @@ pub fn change(
         let mut item: Item = serde_dynamo::to_item(&marker.body).map_err(mapping)?;
         item.insert("pk".into(), s(marker.key.pk));
         item.insert("sk".into(), s(marker.key.sk));
-        ops.push(WriteOp::Put { item, condition: Some(Condition::NotExists) });
+        let condition = match marker.replaces {
+            Some(version) => Condition::version_equals(version),
+            None => Condition::NotExists,
+        };
+        ops.push(WriteOp::Put { item, condition: Some(condition) });
     }
     Ok((ops, stored))
 }

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::customer::loyalty_account_key;
 use crate::keys::part;
 use crate::loyalty::change::together;
-use crate::loyalty::operations::{earned, restore_some, reverse_some};
-use crate::loyalty::records::{earn_key, redeem_key};
+use crate::loyalty::operations::{Earned, earned, restore_some, reverse_some, reversible};
+use crate::loyalty::records::{earn_key, redeem_key, reverse_key};
 use crate::loyalty::rules::LoyaltyRules;
 use crate::orders::record::{MAX_RETURNS, Order, OrderStatus, ReturnSummary, order_key};
 use crate::orders::refusal::OrderError;
@@ -146,6 +146,7 @@ impl Plan for ReturnUnits<'_> {
         let mut keys = vec![order_key(self.order_id()), return_key(self.order_id(), &self.request.return_id)];
         keys.extend(restock_keys(&self.skus(), &self.request.location_id));
         keys.push(earn_key(self.order_id()));
+        keys.push(reverse_key(self.order_id()));
         if let Some(customer) = self.order.customer_id.as_deref() {
             keys.push(loyalty_account_key(customer));
             keys.push(redeem_key(customer, self.order_id()));
@@ -194,6 +195,12 @@ impl Plan for ReturnUnits<'_> {
             line.returned = line.returned.plus(&back);
             total = total.plus(&back);
         }
+        // What the order earned, and how much of it a return may still take back: a
+        // `/loyalty/reverse` of the whole order before this return leaves nothing.
+        let earning: Option<Earned> = read.get(&earn_key(self.order_id())).map(earned).transpose()?;
+        let points_reversed = earning
+            .as_ref()
+            .map_or(0, |e| total.points_reversed.min(reversible(e, read.get(&reverse_key(self.order_id())))));
         let at = omnicanal_platform::clock::rfc3339(self.now);
         let view = ReturnView {
             return_id: request.return_id.clone(),
@@ -206,7 +213,7 @@ impl Plan for ReturnUnits<'_> {
                 .collect(),
             refund: Money { amount: total.refund, currency: order.currency },
             points_restored: total.points_restored,
-            points_reversed: total.points_reversed,
+            points_reversed,
             at: at.clone(),
         };
         next.returns.push(ReturnSummary {
@@ -235,11 +242,9 @@ impl Plan for ReturnUnits<'_> {
                 .fold((0, 0), |(r, v), l| (r + l.returned.points_restored, v + l.returned.points_reversed));
             let restoring =
                 restore_some(self.rules, customer, self.order_id(), already_restored, total.points_restored, self.now);
-            let account = match read.get(&earn_key(self.order_id())).filter(|_| total.points_reversed > 0) {
-                Some(marker) => {
-                    let earning = earned(marker)?;
-                    let reversing =
-                        reverse_some(self.rules, &earning, self.order_id(), total.points_reversed, self.now);
+            let account = match earning.as_ref().filter(|_| points_reversed > 0) {
+                Some(earning) => {
+                    let reversing = reverse_some(self.rules, earning, self.order_id(), points_reversed, self.now);
                     together(restoring, reversing).decide(read)?.map(|_| ())
                 }
                 None => restoring.decide(read)?.map(|_| ()),

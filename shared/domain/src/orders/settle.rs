@@ -101,19 +101,12 @@ impl Settle<'_> {
     fn give_back(&self, read: &Reads, reversing: bool) -> Result<Step<()>, OrderError> {
         let mut step = Step::Done(());
         if let Some(customer) = self.order.customer_id.as_deref() {
-            // What returns already gave back is not given back twice.
-            let (restored, reversed) = self
-                .order
-                .lines
-                .iter()
-                .fold((0, 0), |(r, v), l| (r + l.returned.points_restored, v + l.returned.points_reversed));
+            // What returns already gave back is not given back twice: the order keeps what
+            // they restored, the reversal marker what they (or `/loyalty/reverse`) took back.
+            let restored: i64 = self.order.lines.iter().map(|l| l.returned.points_restored).sum();
             let remaining = self.order.points_redeemed - restored;
             let earning = match (reversing, read.get(&earn_key(self.order_id()))) {
-                (true, Some(marker)) => {
-                    let mut earning = earned(marker)?;
-                    earning.points -= reversed;
-                    (earning.points > 0).then_some(earning)
-                }
+                (true, Some(marker)) => Some(earned(marker)?),
                 _ => None,
             };
             let (rules, order_id, now) = (self.rules, self.order_id(), self.now);
