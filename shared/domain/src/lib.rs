@@ -17,6 +17,7 @@ pub mod loyalty;
 pub mod offers;
 pub mod orders;
 pub mod plan;
+pub mod registers;
 pub mod stock;
 pub mod values;
 pub mod worst_case;

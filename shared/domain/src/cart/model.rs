@@ -1,37 +1,24 @@
 //! The cart as plain data, and every rule that changes it: pure functions, no I/O, time
 //! passed in.
 //!
-//! Each line is a last-writer-wins register. A write carries a stamp (`at`, `device`, and the
-//! operation itself as a final tie-break), and a line keeps the greatest stamp it has seen,
-//! whether that write set a quantity or removed the line (a tombstone). Because "keep the
-//! greatest" is commutative, associative and idempotent, applying the same batches in any
-//! order, any number of times, gives the same cart.
-//!
-//! A cart is one item, so its registers cannot grow with the removes: it keeps at most
-//! [`MAX_REGISTERS`], live lines and tombstones alike, and a *horizon*. When there are more,
-//! the horizon rises to the stamp of the newest register that does not fit, every register
-//! at or below it goes, and every later write at or below it is ignored. So a late set older
-//! than a forgotten remove never revives the line: it is below the horizon too. That stays
-//! convergent because the horizon depends only on the set of writes seen, never on their
-//! order: the number of registers above any stamp only grows as writes arrive (a register's
-//! stamp only rises, and SKUs are never forgotten above the horizon), so the horizon is the
-//! (`MAX_REGISTERS` + 1)-th greatest register stamp of all the writes, whichever came first.
-//! The price: a live line is dropped once more than `MAX_REGISTERS − 1` other SKUs were
-//! written after it (500 removes of other SKUs in a full cart).
+//! Each line is a last-writer-wins register with tombstones and a horizon
+//! ([`crate::registers`], which the wishlist shares): applying the same batches in any order,
+//! any number of times, gives the same cart. A cart keeps at most [`MAX_REGISTERS`], live
+//! lines and tombstones alike: a live line is dropped once more than `MAX_REGISTERS − 1`
+//! other SKUs were written after it (500 removes of other SKUs in a full cart).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::registers::{self, Register};
+pub use crate::registers::{MAX_CLOCK_AHEAD_NS, MAX_SYNC_OPS, SERVER_DEVICE, Stamp, clamp};
+
 /// At most this many live lines in a cart.
 pub const MAX_LINES: usize = 100;
 /// The largest quantity of one line.
 pub const MAX_QTY: u32 = 999;
-/// At most this many operations in one sync batch.
-pub const MAX_SYNC_OPS: usize = 100;
-/// Client times further ahead than this (nanoseconds: 5 minutes) are clamped to server time.
-pub const MAX_CLOCK_AHEAD_NS: i64 = 5 * 60 * 1_000_000_000;
 /// Registers (live lines and tombstones) a cart keeps above its horizon: room for a full
 /// cart and 500 tombstones. Worst case of the item: [`crate::cart::record::WORST_CASE_CART_BYTES`].
 pub const MAX_REGISTERS: usize = 600;
@@ -47,18 +34,6 @@ pub enum Status {
     /// Turned into an order; closed.
     Ordered,
 }
-
-/// Who wrote a line last, and when: the register's order (time, then device).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Stamp {
-    /// Client (or server) time, nanoseconds since the epoch, after clamping.
-    pub at_ns: i64,
-    /// The writing device; the server's own writes use [`SERVER_DEVICE`].
-    pub device: String,
-}
-
-/// The device name of writes made through the line and merge endpoints.
-pub const SERVER_DEVICE: &str = "~server";
 
 /// One register: the latest write to a SKU, live or removed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,9 +65,19 @@ impl Line {
     pub fn is_tombstone(&self) -> bool {
         self.qty == 0
     }
+}
 
-    /// The total order of writes: stamp, then tombstone over set, then the larger quantity,
-    /// then the channel, so two different writes never tie.
+impl Register for Line {
+    fn stamp(&self) -> &Stamp {
+        &self.stamp
+    }
+
+    fn is_tombstone(&self) -> bool {
+        Line::is_tombstone(self)
+    }
+
+    /// Stamp, then tombstone over set, then the larger quantity, then the channel, so two
+    /// different writes never tie.
     fn order(&self, other: &Self) -> Ordering {
         (self.stamp.at_ns, &self.stamp.device, self.is_tombstone(), self.qty, &self.channel).cmp(&(
             other.stamp.at_ns,
@@ -201,7 +186,7 @@ impl Cart {
 
     /// Number of live lines.
     pub fn line_count(&self) -> usize {
-        self.live_lines().count()
+        registers::live_count(&self.lines)
     }
 
     /// Refuses changes to a closed cart.
@@ -213,33 +198,21 @@ impl Cart {
     }
 
     /// The stamp of a write the server makes to `sku` at `now_ns` (a line `PUT`/`DELETE`):
-    /// after the line's register and the horizon, even when a client clock ran ahead, so the
-    /// server's write always wins.
+    /// after the line's register and the horizon, so the server's write always wins.
     pub fn server_stamp(&self, sku: &str, now_ns: i64) -> Stamp {
-        let after_line = self.lines.get(sku).map_or(i64::MIN, |line| line.stamp.at_ns.saturating_add(1));
-        let after_horizon = self.horizon.as_ref().map_or(i64::MIN, |h| h.at_ns.saturating_add(1));
-        Stamp { at_ns: now_ns.max(after_line).max(after_horizon), device: SERVER_DEVICE.to_owned() }
+        registers::server_stamp(&self.lines, self.horizon.as_ref(), sku, now_ns)
     }
 
     /// Whether a write stamped `stamp` is above the horizon (it may count at all).
     pub fn above_horizon(&self, stamp: &Stamp) -> bool {
-        self.horizon.as_ref().is_none_or(|horizon| stamp > horizon)
+        registers::above_horizon(self.horizon.as_ref(), stamp)
     }
 
     /// Applies one write if it is above the horizon and newer than the line's register.
     /// Returns whether it won.
     pub fn apply(&mut self, write: Write, updated_at: &str) -> bool {
-        if !self.above_horizon(&write.stamp) {
-            return false;
-        }
         let candidate = Line::new(write.stamp, write.qty, write.channel, updated_at);
-        match self.lines.get(&write.sku) {
-            Some(current) if candidate.order(current) != Ordering::Greater => false,
-            _ => {
-                self.lines.insert(write.sku, candidate);
-                true
-            }
-        }
+        registers::apply(&mut self.lines, self.horizon.as_ref(), write.sku, candidate)
     }
 
     /// Checks the line limit and keeps at most [`MAX_REGISTERS`]; call after a batch of
@@ -249,22 +222,11 @@ impl Cart {
     }
 
     /// [`Cart::settle`] with another register limit (the property tests use small ones).
-    pub fn settle_within(&mut self, registers: usize) -> Result<(), CartError> {
+    pub fn settle_within(&mut self, limit: usize) -> Result<(), CartError> {
         if self.line_count() > MAX_LINES {
             return Err(CartError::TooManyLines);
         }
-        if self.lines.len() > registers {
-            let mut stamps: Vec<&Stamp> = self.lines.values().map(|line| &line.stamp).collect();
-            stamps.sort_unstable_by(|a, b| b.cmp(a));
-            // The newest register that does not fit: it, and everything at or below it, goes.
-            let newest_dropped = stamps[registers].clone();
-            let horizon = match self.horizon.take() {
-                Some(old) => old.max(newest_dropped),
-                None => newest_dropped,
-            };
-            self.lines.retain(|_, line| line.stamp > horizon);
-            self.horizon = Some(horizon);
-        }
+        registers::keep_within(&mut self.lines, &mut self.horizon, limit);
         Ok(())
     }
 }
@@ -305,11 +267,6 @@ pub fn merge_writes(target: &Cart, source: &Cart, strategy: Strategy, stamp: &St
         writes.extend(target.live_lines().filter(|(sku, _)| !keep.contains(sku)).map(|(sku, _)| write(sku, 0)));
     }
     writes
-}
-
-/// Clamps a client time that is too far ahead of the server's.
-pub fn clamp(at_ns: i64, now_ns: i64) -> i64 {
-    if at_ns > now_ns.saturating_add(MAX_CLOCK_AHEAD_NS) { now_ns } else { at_ns }
 }
 
 #[cfg(test)]

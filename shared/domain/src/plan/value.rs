@@ -105,11 +105,10 @@ where
     run(store, attempts, |_| async move { Ok(plan.decide(&read(store, keys).await?)?) }).await
 }
 
-/// Reads `keys` in batch reads of up to 100: ⌈k/100⌉ round trips.
+/// Reads `keys` in batch reads of up to 100: ⌈k/100⌉ requests, issued together, so one
+/// sequential round trip however many keys.
 pub async fn read<S: Store>(store: &S, keys: &[Key]) -> Result<Reads, StoreError> {
-    let mut found = Vec::with_capacity(keys.len());
-    for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
-        found.extend(store.batch_get(chunk).await?);
-    }
+    let chunks = keys.chunks(MAX_BATCH_GET_KEYS).map(|chunk| store.batch_get(chunk));
+    let found = futures::future::try_join_all(chunks).await?.into_iter().flatten().collect();
     Ok(Reads::from_batch(keys, found))
 }
