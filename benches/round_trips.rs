@@ -408,6 +408,99 @@ async fn cart_routes(b: &mut Bench) {
     .await;
 }
 
+async fn wishlist_routes(b: &mut Bench) {
+    b.measure(
+        "GET /cart/wishlist (nothing saved)",
+        ALICE,
+        "GET",
+        "/cart/wishlist",
+        &[],
+        Value::Null,
+        200,
+        2,
+        "1 wave: the list beside the locations query; nothing to price",
+    )
+    .await;
+    let item = |sku: &str| format!("/cart/wishlist/items/{sku}");
+    b.measure(
+        "PUT /cart/wishlist/items/{sku} (first save)",
+        ALICE,
+        "PUT",
+        &item("SHOE-1"),
+        &[],
+        Value::Null,
+        200,
+        4,
+        "3 sequential: one batch read (list, the product: its price) beside the locations query; one conditional put; one batch read of the items' products and levels",
+    )
+    .await;
+    b.measure(
+        "PUT /cart/wishlist/items/{sku} (saved already)",
+        ALICE,
+        "PUT",
+        &item("SHOE-1"),
+        &[],
+        Value::Null,
+        200,
+        3,
+        "as a first save, without the put: nothing changes",
+    )
+    .await;
+    b.measure(
+        "GET /cart/wishlist (1 item, 2 locations)",
+        ALICE,
+        "GET",
+        "/cart/wishlist",
+        &[],
+        Value::Null,
+        200,
+        3,
+        "2 sequential: the list beside the locations query, then one batch read of products and levels",
+    )
+    .await;
+    let ops: Vec<Value> = ["SOCK-1", "SHOE-1"]
+        .iter()
+        .map(|sku| json!({"op": "add", "sku": sku, "at": "2026-11-22T09:00:00Z"}))
+        .chain([json!({"op": "remove", "sku": "GONE-1", "at": "2026-11-22T09:00:00Z"})])
+        .collect();
+    b.measure(
+        "POST /cart/wishlist/sync (3 ops)",
+        ALICE,
+        "POST",
+        "/cart/wishlist/sync",
+        &[],
+        json!({"device_id": "phone-1", "ops": ops}),
+        200,
+        4,
+        "as a first save: the added SKUs' products ride the list's batch read",
+    )
+    .await;
+    b.measure(
+        "DELETE /cart/wishlist/items/{sku}",
+        ALICE,
+        "DELETE",
+        &item("SOCK-1"),
+        &[],
+        Value::Null,
+        200,
+        4,
+        "as a save (a remove reads no product)",
+    )
+    .await;
+    b.measure(
+        "POST /cart/wishlist/items/{sku}/move",
+        ALICE,
+        "POST",
+        &format!("{}/move", item("SHOE-1")),
+        &[],
+        json!({"qty": 1}),
+        200,
+        3,
+        "one batch read (list, cart pointer), the cart it names, one transaction: the cart's line and the list's tombstone",
+    )
+    .await;
+}
+
 async fn offers_routes(b: &mut Bench) {
     let offer = |title: &str, limit: Value| {
         json!({"title": title, "discount": {"percent": 10}, "applies_to": {"categories": ["shoes"]},
@@ -708,6 +801,7 @@ async fn main() {
     let mut bench = Bench { env: Env { store, clock: Arc::new(clock.clone()), config, auth }, clock, rows: Vec::new() };
     stock_routes(&mut bench).await;
     cart_routes(&mut bench).await;
+    wishlist_routes(&mut bench).await;
     offers_routes(&mut bench).await;
     loyalty_routes(&mut bench).await;
     orders_routes(&mut bench).await;

@@ -28,10 +28,11 @@ async fn every_worst_case_item_is_written_and_read_back_whole() {
     };
     let store = HttpStore::new(ReqwestTransport::new().expect("a client"), config, Arc::new(SystemClock));
     ensure_table(&store).await.expect("the table");
-    let items: [(&str, Item); 5] = [
+    let items: [(&str, Item); 6] = [
         ("account", worst_case::account_item().expect("an account")),
         ("level", worst_case::level_item()),
         ("cart", worst_case::cart_item().expect("a cart")),
+        ("wishlist", worst_case::wishlist_item().expect("a wishlist")),
         ("profile", worst_case::profile_item().expect("a profile")),
         ("order", worst_case::order_item().expect("an order")),
     ];

@@ -19,4 +19,5 @@ mod orders;
 mod server;
 mod stock;
 mod stock_items;
+mod wishlist;
 mod worker_host;

@@ -1,9 +1,11 @@
-//! Cart sync: one cart across devices and channels (prefix `/cart`).
+//! Cart sync: one cart and one wishlist across devices and channels (prefix `/cart`).
 //!
 //! Anonymous carts are addressed by an unguessable id; a customer's carts are bound to their
 //! `sub`, with one active cart found again from any device. Offline devices send batches of
 //! operations that merge deterministically (see [`omnicanal_domain::cart::model`]); an anonymous cart is folded into
-//! the customer's at login. Keys and per-call costs are in [`omnicanal_domain::cart::record`].
+//! the customer's at login. A customer's wishlist syncs the same way (see
+//! [`omnicanal_domain::wishlist`]). Keys and per-call costs are in
+//! [`omnicanal_domain::cart::record`] and [`omnicanal_domain::wishlist::record`].
 
 mod access;
 mod answer;
@@ -12,8 +14,10 @@ mod carts;
 mod edge;
 mod lines;
 mod merge;
+mod offline;
 mod repo;
 mod sync;
+mod wishlist;
 
 use std::sync::LazyLock;
 
@@ -36,6 +40,11 @@ enum Route {
     DeleteLine,
     Sync,
     Merge,
+    Wishlist,
+    SaveItem,
+    RemoveItem,
+    SyncWishlist,
+    MoveItem,
 }
 
 static ROUTES: LazyLock<Routes<Route>> = LazyLock::new(|| {
@@ -51,6 +60,10 @@ static ROUTES: LazyLock<Routes<Route>> = LazyLock::new(|| {
             ),
             ("/cart/carts/{cart_id}/sync", &[(Method::POST, Route::Sync)]),
             ("/cart/carts/{cart_id}/merge", &[(Method::POST, Route::Merge)]),
+            ("/cart/wishlist", &[(Method::GET, Route::Wishlist)]),
+            ("/cart/wishlist/items/{sku}", &[(Method::PUT, Route::SaveItem), (Method::DELETE, Route::RemoveItem)]),
+            ("/cart/wishlist/sync", &[(Method::POST, Route::SyncWishlist)]),
+            ("/cart/wishlist/items/{sku}/move", &[(Method::POST, Route::MoveItem)]),
         ],
     )
     // The table is a constant: a bad pattern fails every test, never a request.
@@ -77,5 +90,10 @@ async fn dispatch<S: Store>(call: Call<'_, S>, route: Route) -> Result<http::Res
         Route::DeleteLine => lines::delete(&call).await,
         Route::Sync => sync::apply(&call).await,
         Route::Merge => merge::merge(&call).await,
+        Route::Wishlist => wishlist::items::get(&call).await,
+        Route::SaveItem => wishlist::items::put(&call).await,
+        Route::RemoveItem => wishlist::items::delete(&call).await,
+        Route::SyncWishlist => wishlist::sync::apply(&call).await,
+        Route::MoveItem => wishlist::moving::move_to_cart(&call).await,
     }
 }

@@ -5,22 +5,16 @@ use http::StatusCode;
 use omnicanal_domain::values::Sku;
 use omnicanal_pipeline::error::{ApiError, FieldError};
 use omnicanal_pipeline::http::Call;
-use omnicanal_platform::clock::{parse_rfc3339, rfc3339};
+use omnicanal_platform::clock::rfc3339;
 use omnicanal_store::Store;
 use serde::Deserialize;
 use serde_json::{Map, json};
 
 use crate::access::cart_id;
 use crate::answer::respond;
+use crate::offline::{SyncBody, client_time, device_problem};
 use crate::repo::{change_for, now_ns, run};
-use omnicanal_domain::cart::model::{Cart, MAX_QTY, MAX_SYNC_OPS, SERVER_DEVICE, Stamp, Write, clamp};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SyncBody {
-    device_id: String,
-    ops: Vec<OpBody>,
-}
+use omnicanal_domain::cart::model::{Cart, MAX_QTY, MAX_SYNC_OPS, Stamp, Write};
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -38,21 +32,10 @@ struct OpBody {
     at: String,
 }
 
-/// Nanoseconds since the epoch as an i64, saturating at its ends.
-fn saturating_nanos(nanos: i128) -> i64 {
-    i64::try_from(nanos).unwrap_or(if nanos < 0 { i64::MIN } else { i64::MAX })
-}
-
 /// Checks the batch and turns it into writes (client times clamped), or lists every field
 /// problem.
-fn writes(body: &SyncBody, now_ns: i64, channel: &str) -> Result<Vec<Write>, ApiError> {
-    let mut errors = Vec::new();
-    let device_ok = (1..=64).contains(&body.device_id.len())
-        && body.device_id.bytes().all(|b| b.is_ascii_graphic())
-        && body.device_id != SERVER_DEVICE;
-    if !device_ok {
-        errors.push(FieldError::new("device_id", "must be 1-64 printable ASCII characters"));
-    }
+fn writes(body: &SyncBody<OpBody>, now_ns: i64, channel: &str) -> Result<Vec<Write>, ApiError> {
+    let mut errors: Vec<FieldError> = device_problem(&body.device_id).into_iter().collect();
     if body.ops.len() > MAX_SYNC_OPS {
         errors.push(FieldError::new("ops", format!("at most {MAX_SYNC_OPS} operations per sync")));
     }
@@ -65,16 +48,12 @@ fn writes(body: &SyncBody, now_ns: i64, channel: &str) -> Result<Vec<Write>, Api
             (OpKind::Remove, None) => Ok(0),
             (OpKind::Remove, Some(_)) => Err(FieldError::new(format!("ops[{i}].qty"), "a remove takes no qty")),
         };
-        // Any RFC 3339 time is taken: one past what nanoseconds in an i64 reach (1677–2262)
-        // saturates, and a future one is clamped to now below anyway.
-        let at = parse_rfc3339(&op.at)
-            .map(|t| saturating_nanos(t.unix_timestamp_nanos()))
-            .ok_or_else(|| FieldError::new(format!("ops[{i}].at"), "must be an RFC 3339 time"));
+        let at = client_time(i, &op.at, now_ns);
         match (sku, qty, at) {
             (Ok(sku), Ok(qty), Ok(at)) => writes.push(Write {
                 sku: sku.as_str().to_owned(),
                 qty,
-                stamp: Stamp { at_ns: clamp(at, now_ns), device: body.device_id.clone() },
+                stamp: Stamp { at_ns: at, device: body.device_id.clone() },
                 channel: channel.to_owned(),
             }),
             (sku, qty, at) => errors.extend([sku.err(), qty.err(), at.err()].into_iter().flatten()),
@@ -87,7 +66,7 @@ fn writes(body: &SyncBody, now_ns: i64, channel: &str) -> Result<Vec<Write>, Api
 /// plus `applied` and `ignored`. Cost: 1 read + 1 conditional put (none if nothing won).
 pub(crate) async fn apply<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let id = cart_id(call, "cart_id")?;
-    let body: SyncBody = call.json()?;
+    let body: SyncBody<OpBody> = call.json()?;
     let batch = writes(&body, now_ns(call), &call.channel.to_string())?;
     let updated_at = rfc3339(call.now());
     let change = change_for(call, &id, |cart: &mut Cart| {

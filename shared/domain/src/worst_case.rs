@@ -88,6 +88,30 @@ pub fn cart_item() -> Result<Item, StoreError> {
     crate::cart::record::to_item(&cart)
 }
 
+/// A customer's wishlist with every register at its longest: 200 saved items through the
+/// longest channel at the largest prices, the rest tombstones, the longest SKUs and devices,
+/// a horizon.
+pub fn wishlist_item() -> Result<Item, StoreError> {
+    use crate::values::{Currency, Money};
+    use crate::wishlist::model::{MAX_ITEMS, MAX_REGISTERS as MAX_WISH_REGISTERS, Wish, Wishlist};
+    let mut list = Wishlist::empty(&customer(), "2026-11-22T10:00:00Z");
+    let device = "d".repeat(64);
+    for i in 0..MAX_WISH_REGISTERS {
+        let stamp = Stamp { at_ns: i64::MAX - 1 - i64::try_from(i).unwrap_or(0), device: device.clone() };
+        list.apply(Wish {
+            sku: format!("{i:064}"),
+            remove: i >= MAX_ITEMS,
+            stamp,
+            channel: format!("store:{}", "L".repeat(64)),
+            price: Some(Money { amount: i64::MAX, currency: Currency::EUR }),
+        });
+    }
+    list.horizon = Some(Stamp { at_ns: i64::MAX / 2, device });
+    list.version = u64::MAX / 2;
+    list.settle().map_err(|e| StoreError::Invalid(e.to_string()))?;
+    crate::wishlist::record::to_item(&list)
+}
+
 /// A behaviour profile at its category limit, the longest names.
 pub fn profile_item() -> Result<Item, StoreError> {
     let mut profile = Profile::default();
@@ -194,6 +218,12 @@ mod tests {
     #[test]
     fn the_largest_cart_fits_its_stated_bound() {
         within(item_size(&cart_item().expect("a cart")), crate::cart::record::WORST_CASE_CART_BYTES, "cart");
+    }
+
+    #[test]
+    fn the_largest_wishlist_fits_its_stated_bound() {
+        let size = item_size(&wishlist_item().expect("a wishlist"));
+        within(size, crate::wishlist::record::WORST_CASE_WISHLIST_BYTES, "wishlist");
     }
 
     #[test]

@@ -9,10 +9,11 @@ use omnicanal_domain::offers::redemption::RedeemError;
 use omnicanal_domain::orders::refusal::OrderError;
 use omnicanal_domain::stock::records::ReservationStatus;
 use omnicanal_domain::stock::refusal::StockError;
+use omnicanal_domain::wishlist::model::WishlistError;
 use serde_json::{Map, Value, json};
 
 use crate::auth::AuthError;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 impl From<RedeemError> for ApiError {
     fn from(err: RedeemError) -> Self {
@@ -83,6 +84,23 @@ impl From<CartError> for ApiError {
                 Self::PreconditionFailed { code: "version_mismatch", detail: err.to_string(), extra }
             }
             CartError::Record(store) => store.into(),
+        }
+    }
+}
+
+impl From<WishlistError> for ApiError {
+    fn from(err: WishlistError) -> Self {
+        match err {
+            WishlistError::TooManyItems => Self::invalid("items", err.to_string()),
+            WishlistError::UnknownProducts(unknown) => Self::Validation(
+                unknown
+                    .into_iter()
+                    .map(|(field, sku)| FieldError::new(field, format!("no product with SKU {sku}")))
+                    .collect(),
+            ),
+            WishlistError::NotSaved(_) => Self::not_found(err.to_string()),
+            WishlistError::Cart(cart) => (*cart).into(),
+            WishlistError::Record(store) => store.into(),
         }
     }
 }

@@ -126,25 +126,37 @@ pub fn reverse<'a>(
     order_id: &'a str,
     now: time::OffsetDateTime,
 ) -> AccountChange<impl Decide + 'a> {
+    reversal(earning, order_id, now, move |account, marker, at_now| {
+        if let Some(answer) = marker.and_then(marker_answer) {
+            return Ok(Decision::Answer(Changed { first: false, answer }));
+        }
+        let tally = Reversals::of(marker);
+        let points = (earning.points - tally.reversed).max(0);
+        let mut entries = account.expire(at_now);
+        if points > 0 {
+            entries.push(account.reverse(rules, points, order_id, earning.lot));
+        }
+        let answer = json!({"points": -points, "balance": account.balance, "tier": account.tier_at(rules, at_now)});
+        let marker = tally.next(order_id, tally.reversed + points, Some(&answer));
+        Ok(Decision::Write { entries, markers: vec![marker], answer: Changed { first: true, answer } })
+    })
+}
+
+/// A change to `earning`'s account that reads the order's reversal marker: `decide` sees the
+/// account, the marker (if any) and now (epoch seconds).
+fn reversal<'a, T>(
+    earning: &'a Earned,
+    order_id: &'a str,
+    now: time::OffsetDateTime,
+    decide: impl Fn(&mut Account, Option<&Item>, i64) -> Result<Decision<T>, LoyaltyError> + 'a,
+) -> AccountChange<impl DecideOn<T, LoyaltyError> + 'a> {
     let at_now = now.unix_timestamp();
     AccountChange {
         customer_id: earning.customer_id.clone(),
         markers: vec![reverse_key(order_id)],
         now,
         decide: move |account: &mut Account, found: &[Option<&Item>]| {
-            let marker = found.first().copied().flatten();
-            if let Some(answer) = marker.and_then(marker_answer) {
-                return Ok(Decision::Answer(Changed { first: false, answer }));
-            }
-            let tally = Reversals::of(marker);
-            let points = (earning.points - tally.reversed).max(0);
-            let mut entries = account.expire(at_now);
-            if points > 0 {
-                entries.push(account.reverse(rules, points, order_id, earning.lot));
-            }
-            let answer = json!({"points": -points, "balance": account.balance, "tier": account.tier_at(rules, at_now)});
-            let marker = tally.next(order_id, tally.reversed + points, Some(&answer));
-            Ok(Decision::Write { entries, markers: vec![marker], answer: Changed { first: true, answer } })
+            decide(account, found.first().copied().flatten(), at_now)
         },
     }
 }
@@ -284,27 +296,17 @@ pub fn reverse_some<'a>(
     points: i64,
     now: time::OffsetDateTime,
 ) -> AccountChange<impl DecideOn<i64, LoyaltyError> + 'a> {
-    let at_now = now.unix_timestamp();
-    AccountChange {
-        customer_id: earning.customer_id.clone(),
-        markers: vec![reverse_key(order_id)],
-        now,
-        decide: move |account: &mut Account, found: &[Option<&Item>]| {
-            let marker = found.first().copied().flatten();
-            if marker.and_then(marker_answer).is_some() {
-                return Ok(Decision::Answer(0));
-            }
-            let tally = Reversals::of(marker);
-            let taken = points.min(earning.points - tally.reversed);
-            if taken <= 0 {
-                return Ok(Decision::Answer(0));
-            }
-            let mut entries = account.expire(at_now);
-            entries.push(account.reverse(rules, taken, order_id, earning.lot));
-            let marker = tally.next(order_id, tally.reversed + taken, None);
-            Ok(Decision::Write { entries, markers: vec![marker], answer: taken })
-        },
-    }
+    reversal(earning, order_id, now, move |account, marker, at_now| {
+        let taken = points.min(reversible(earning, marker));
+        if taken <= 0 {
+            return Ok(Decision::Answer(0));
+        }
+        let tally = Reversals::of(marker);
+        let mut entries = account.expire(at_now);
+        entries.push(account.reverse(rules, taken, order_id, earning.lot));
+        let marker = tally.next(order_id, tally.reversed + taken, None);
+        Ok(Decision::Write { entries, markers: vec![marker], answer: taken })
+    })
 }
 
 /// What reversals have left to take back of `earning` (an order's earning), as the order's
