@@ -11,6 +11,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -39,6 +40,14 @@ fn sdk_values(placeholders: &Placeholders) -> Option<SdkItem> {
     placeholders.values_or_none().map(|values| to_sdk(&values))
 }
 
+/// How long one attempt may take before the core's policy tries again (with the same
+/// idempotency token: its outcome is unknown). The SDK sets none by default, so an answer
+/// that never came would hold a request until the host's own timeout. DynamoDB answers in
+/// milliseconds; two seconds leaves room for a large transaction and a slow network.
+pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long connecting may take.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The table through the AWS SDK.
 pub type SdkStore = DynamoStore<SdkSender>;
 
@@ -53,7 +62,13 @@ impl SdkStore {
     /// `endpoint`. Call once per process and share.
     pub async fn connect(table: &str, endpoint: Option<&str>, clock: SharedClock) -> Self {
         let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let mut config = aws_sdk_dynamodb::config::Builder::from(&shared).retry_config(RetryConfig::disabled());
+        let timeouts = TimeoutConfig::builder()
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build();
+        let mut config = aws_sdk_dynamodb::config::Builder::from(&shared)
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(timeouts);
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint);
         }
