@@ -432,6 +432,38 @@ async fn bad_checkouts_are_refused_and_change_nothing() {
     problem(missing, 404, "not_found").await;
 }
 
+/// Found by the chaos suite: every SKU in stock somewhere, but no one location with them all.
+/// A shipment is held at one location, so that is short stock (409 with the lines short at
+/// the closest location), for a checkout as for a reservation, never a 500.
+#[tokio::test]
+async fn stock_spread_over_locations_is_short_at_one() {
+    let server = TestServer::start();
+    let shop = Shop::new(&server);
+    shop.stocked(&[("BOOT", 5, "EUR"), ("SOCK", 0, "EUR")]).await;
+    let path = "/stock/items/SOCK/levels/paris";
+    shop.ok(Method::PUT, path, Some(&shop.staff), Some(json!({"on_hand": 3}))).await;
+    let ida = shop.customer("ida");
+    let cart = shop.cart(Some(&ida), &[("BOOT", 1), ("SOCK", 1)]).await;
+    let short = json!([{"sku": "SOCK", "qty": 1, "available": 0}]);
+
+    let body = json!({"cart_id": cart, "fulfilment": {"type": "ship"}});
+    let quote = shop.ok(Method::POST, "/orders/quote", Some(&ida), Some(body)).await;
+    assert_eq!(
+        (quote["ok"].clone(), quote["problems"][0]["code"].clone()),
+        (json!(false), json!("insufficient_stock"))
+    );
+    let refused = problem(shop.checkout(Some(&ida), ship("S-1", &cart)).await, 409, "insufficient_stock").await;
+    assert_eq!(refused["lines"], short, "short at the closest location (central, by id among equals)");
+    let reserve = json!({"reservation_id": "r-spread", "lines": [{"sku": "BOOT", "qty": 1}, {"sku": "SOCK", "qty": 1}],
+                         "ttl_seconds": 60});
+    let response = shop.send(Method::POST, "/stock/reservations", Some(&shop.service), Some(reserve)).await;
+    assert_eq!(problem(response, 409, "insufficient_stock").await["lines"], short);
+
+    assert_eq!((shop.available("BOOT").await, shop.available("SOCK").await), (5, 3), "nothing was held");
+    let still = shop.ok(Method::GET, &format!("/cart/carts/{cart}"), Some(&ida), None).await;
+    assert_eq!(still["status"], "active");
+}
+
 #[tokio::test]
 async fn history_pages_newest_first_and_the_pickup_queue_empties_on_fulfilment() {
     let server = TestServer::start();

@@ -291,7 +291,7 @@ impl Checkout<'_> {
             Ok(step) => {
                 let location = match &step {
                     Step::Write { then, .. } | Step::Done(then) => Some(then.reservation.location_id.clone()),
-                    Step::Clear(_) => best_location(&reserve, &view, now),
+                    Step::Clear(_) => best_location(&reserve, &view),
                 };
                 (Some(step), location)
             }
@@ -306,7 +306,7 @@ impl Checkout<'_> {
             Err(StockError::UnknownProducts(_)) => (None, None),
             Err(other) => return Err(other.into()),
         };
-        let shown_at = location_id.clone().or_else(|| best_location(&reserve, &view, now));
+        let shown_at = location_id.clone().or_else(|| best_location(&reserve, &view));
         let quote_lines: Vec<QuoteLine> = lines
             .iter()
             .map(|(sku, qty)| {
@@ -527,19 +527,10 @@ impl Checkout<'_> {
     }
 }
 
-/// The candidate with the most units of the wanted lines, for showing availability when no
-/// location can serve every line.
-fn best_location(reserve: &Reserve, view: &crate::stock::view::StockView, now: i64) -> Option<String> {
-    let wanted = reserve.wanted();
-    reserve
-        .candidates
-        .iter()
-        .map(|loc| (wanted.keys().map(|sku| view.available(sku.as_str(), loc, now).min(wanted[sku])).sum::<i64>(), loc))
-        .fold(None, |best: Option<(i64, &String)>, (units, loc)| match best {
-            Some((most, _)) if most >= units => best,
-            _ => Some((units, loc)),
-        })
-        .map(|(_, loc)| loc.clone())
+/// Where a quote shows availability when no location can serve every line: the stock
+/// domain's closest candidate.
+fn best_location(reserve: &Reserve, view: &crate::stock::view::StockView) -> Option<String> {
+    crate::stock::rules::closest_location(&reserve.offer(view), &reserve.wanted_by_sku())
 }
 
 /// What a checkout answers: the order, and whether this call placed it.

@@ -13,7 +13,7 @@ pub struct ShortLine {
     pub sku: String,
     /// Units asked for.
     pub qty: i64,
-    /// The most units any candidate location has available.
+    /// The units available at the one location that could serve the most of the request.
     pub available: i64,
 }
 

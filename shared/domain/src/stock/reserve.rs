@@ -11,8 +11,8 @@ use crate::ids::{Quantity, ReservationId};
 use crate::plan::{Plan, Reads, Step};
 use crate::stock::movement::{Fold, Movement};
 use crate::stock::records::{Reservation, ReservationStatus, ReservedLine, cart_hold_key, reservation_key};
-use crate::stock::refusal::{ShortLine, StockError};
-use crate::stock::rules::{choose_location, hold_until};
+use crate::stock::refusal::StockError;
+use crate::stock::rules::{choose_location, hold_until, short_lines};
 use crate::stock::view::StockView;
 use crate::values::Sku;
 
@@ -79,6 +79,24 @@ impl Reserve {
             *summed.entry(line.sku.clone()).or_insert(0) += line.qty.get();
         }
         summed
+    }
+
+    /// What each candidate has available now of each wanted SKU: `offer[location][sku]`.
+    pub fn offer(&self, view: &StockView) -> BTreeMap<String, BTreeMap<String, i64>> {
+        let wanted = self.wanted();
+        self.candidates
+            .iter()
+            .map(|loc| {
+                let have =
+                    wanted.keys().map(|sku| (sku.as_str().to_owned(), view.available(sku.as_str(), loc, self.now)));
+                (loc.clone(), have.collect())
+            })
+            .collect()
+    }
+
+    /// The wanted units by SKU, keyed as [`Reserve::offer`] is.
+    pub fn wanted_by_sku(&self) -> BTreeMap<String, i64> {
+        self.wanted().into_iter().map(|(sku, qty)| (sku.as_str().to_owned(), qty)).collect()
     }
 
     fn skus(&self) -> Vec<Sku> {
@@ -153,23 +171,10 @@ impl Plan for Reserve {
         if !unknown.is_empty() {
             return Err(StockError::UnknownProducts(unknown));
         }
-        let wanted: BTreeMap<String, i64> =
-            self.wanted().into_iter().map(|(sku, qty)| (sku.as_str().to_owned(), qty)).collect();
-        let offer: BTreeMap<String, BTreeMap<String, i64>> = self
-            .candidates
-            .iter()
-            .map(|loc| {
-                (loc.clone(), wanted.keys().map(|sku| (sku.clone(), view.available(sku, loc, self.now))).collect())
-            })
-            .collect();
+        let wanted = self.wanted_by_sku();
+        let offer = self.offer(&view);
         let Some(location_id) = choose_location(&offer, &wanted) else {
-            let best = |sku: &str| offer.values().map(|have| have.get(sku).copied().unwrap_or(0)).max().unwrap_or(0);
-            let short = wanted
-                .iter()
-                .map(|(sku, qty)| ShortLine { sku: sku.clone(), qty: *qty, available: best(sku) })
-                .filter(|line| line.available < line.qty)
-                .collect();
-            return Err(StockError::Insufficient { short });
+            return Err(StockError::Insufficient { short: short_lines(&offer, &wanted) });
         };
         let reservation = Reservation {
             reservation_id: request.reservation_id.as_str().to_owned(),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use omnicanal_store::{CompareOp, Condition, num};
 
 use crate::stock::records::{Level, Location};
+use crate::stock::refusal::ShortLine;
 
 /// Available units of a level for sale now: `on_hand − live holds − safety stock`, never
 /// below 0. Expired holds no longer count, even before they are released.
@@ -67,6 +68,41 @@ pub fn choose_location(
             _ => Some((total, id)),
         })
         .map(|(_, id)| id.clone())
+}
+
+/// The candidate that could serve the most of the wanted units (each line counted up to its
+/// quantity), then the smallest id: where a refusal shows what is short, and where a quote
+/// shows availability, when no candidate can serve every line.
+pub fn closest_location(
+    offer: &BTreeMap<String, BTreeMap<String, i64>>,
+    wanted: &BTreeMap<String, i64>,
+) -> Option<String> {
+    offer
+        .iter()
+        .map(|(id, have)| {
+            (wanted.iter().map(|(sku, qty)| have.get(sku).copied().unwrap_or(0).min(*qty)).sum::<i64>(), id)
+        })
+        .fold(None, |best: Option<(i64, &String)>, (served, id)| match best {
+            Some((most, _)) if most >= served => best,
+            _ => Some((served, id)),
+        })
+        .map(|(_, id)| id.clone())
+}
+
+/// The lines short at one location, [`closest_location`]: a reservation holds at one
+/// location, so units spread over several are still short. Never empty when no candidate
+/// can serve every line (each SKU may be in stock somewhere, yet not all at one place).
+pub fn short_lines(offer: &BTreeMap<String, BTreeMap<String, i64>>, wanted: &BTreeMap<String, i64>) -> Vec<ShortLine> {
+    let closest = closest_location(offer, wanted).and_then(|id| offer.get(&id));
+    wanted
+        .iter()
+        .map(|(sku, qty)| ShortLine {
+            sku: sku.clone(),
+            qty: *qty,
+            available: closest.and_then(|have| have.get(sku)).copied().unwrap_or(0),
+        })
+        .filter(|line| line.available < line.qty)
+        .collect()
 }
 
 #[cfg(test)]
@@ -139,6 +175,27 @@ mod tests {
         let more_a = sum_lines([("A", 4)]);
         assert_eq!(choose_location(&offer, &more_a).as_deref(), Some("lyon"));
         assert_eq!(choose_location(&offer, &sum_lines([("A", 10)])), None);
+    }
+
+    #[test]
+    fn stock_spread_over_locations_is_short_at_the_closest_one() {
+        let offer = BTreeMap::from([
+            ("lyon".to_owned(), sum_lines([("A", 5), ("B", 0)])),
+            ("paris".to_owned(), sum_lines([("A", 0), ("B", 5)])),
+        ]);
+        let wanted = sum_lines([("A", 2), ("B", 1)]);
+        assert_eq!(choose_location(&offer, &wanted), None, "no one location has both");
+        assert_eq!(closest_location(&offer, &wanted).as_deref(), Some("lyon"), "2 of 3 units beat 1 of 3");
+        let short = short_lines(&offer, &wanted);
+        assert_eq!(
+            short,
+            [ShortLine { sku: "B".into(), qty: 1, available: 0 }],
+            "each SKU in stock somewhere, yet short"
+        );
+        let tied = sum_lines([("A", 1), ("B", 1)]);
+        assert_eq!(closest_location(&offer, &tied).as_deref(), Some("lyon"), "equals: the smallest id");
+        assert_eq!(short_lines(&BTreeMap::new(), &tied).len(), 2, "no candidate: every line short");
+        assert!(short_lines(&offer, &sum_lines([("A", 5)])).is_empty(), "served: nothing short");
     }
 
     #[test]
