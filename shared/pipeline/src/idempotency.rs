@@ -8,10 +8,14 @@
 //!    holds when no live record exists or a pending one was abandoned (its `pending_until`
 //!    passed). If it fails, the record it ran into comes back with the refusal and tells
 //!    replay (`done`, same fingerprint), reuse (another fingerprint: 422) or a request still
-//!    running (409 `idempotency_in_progress`).
+//!    running (409 `idempotency_in_progress`, `Retry-After: 1`). A refusal by our own claim
+//!    (applied, its answer lost, the update retried) is ours: proceed.
 //! 2. **finish**: one write conditioned on our lock id: the answer is stored when the handler
 //!    ran to a result worth repeating (2xx, 3xx, and the domain's 409/412); otherwise (auth,
-//!    validation, 5xx) the record is deleted so that a corrected retry with the same key runs.
+//!    validation, 5xx) the record is marked `released` so that a corrected retry with the
+//!    same key runs. Not deleted: a copy of the claim delayed in the network (its attempt
+//!    timed out and was retried) could otherwise apply after the release and hold the key
+//!    for nobody until `pending_until`; the claim's condition refuses its own released lock.
 //!
 //! Cost: two writes on a first request (plus the handler's own), one refused write on a
 //! replay. Keys are scoped by caller (`sub`, or anonymous), method and path, as Stripe
@@ -122,6 +126,37 @@ fn record_key(scope: &Scope, key: &IdempotencyKey) -> Key {
     Key::new(format!("IDEM#{}", hex::encode(hash.finalize())), "IDEM")
 }
 
+/// The claim of a key by `lock_id`. An update, not a put, so that a refusal answers the
+/// record it ran into: a replay costs this one call. It clears what an expired record may
+/// still hold.
+fn claim(fingerprint: &str, lock_id: &str, now: i64) -> Vec<Update> {
+    vec![
+        Update::set("state", s("pending")),
+        Update::set("fingerprint", s(fingerprint)),
+        Update::set("lock_id", s(lock_id)),
+        Update::set("pending_until", num(now + PENDING_SECS)),
+        Update::set(omnicanal_store::EXPIRES_AT, num(now + KEY_TTL_SECS)),
+        Update::remove("status"),
+        Update::remove("headers"),
+        Update::remove("body"),
+    ]
+}
+
+/// When `lock_id` may claim the key: nobody has it, its holder abandoned it, or another
+/// request released it. Not when this very claim released it: a copy of the claim delayed
+/// in the network past its own release must not apply then and hold the key for nobody.
+fn free(lock_id: &str, now: i64) -> Condition {
+    let abandoned = Condition::And(vec![
+        Condition::eq("state", s("pending")),
+        Condition::compare("pending_until", CompareOp::Lt, num(now)),
+    ]);
+    let released = Condition::And(vec![
+        Condition::eq("state", s("released")),
+        Condition::compare("lock_id", CompareOp::Ne, s(lock_id)),
+    ]);
+    Condition::Or(vec![Condition::NotExists, abandoned, released])
+}
+
 /// Claims the key, or tells why not.
 pub async fn begin<S: Store>(
     store: &S,
@@ -133,29 +168,18 @@ pub async fn begin<S: Store>(
     let now = clock.epoch_secs();
     let record = record_key(scope, key);
     let lock_id = omnicanal_platform::random::token().map_err(|e| ApiError::internal_because("no random source", e))?;
-    // The claim is an update, not a put, so that a refusal answers the record it ran into:
-    // a replay costs this one call. It clears what an expired record may still hold.
-    let claim = vec![
-        Update::set("state", s("pending")),
-        Update::set("fingerprint", s(fingerprint)),
-        Update::set("lock_id", s(lock_id.clone())),
-        Update::set("pending_until", num(now + PENDING_SECS)),
-        Update::set(omnicanal_store::EXPIRES_AT, num(now + KEY_TTL_SECS)),
-        Update::remove("status"),
-        Update::remove("headers"),
-        Update::remove("body"),
-    ];
-    let abandoned = Condition::And(vec![
-        Condition::eq("state", s("pending")),
-        Condition::compare("pending_until", CompareOp::Lt, num(now)),
-    ]);
-    let existing =
-        match store.update_returning(&record, claim, Condition::Or(vec![Condition::NotExists, abandoned])).await? {
-            Updated::Applied(_) => return Ok(Begin::Proceed(Lock { key: record, lock_id })),
-            Updated::Refused(Some(existing)) => existing,
-            // It expired between the condition and the answer: the client's retry will claim it.
-            Updated::Refused(None) => return Err(ApiError::IdempotencyInProgress),
-        };
+    let existing = match store.update_returning(&record, claim(fingerprint, &lock_id, now), free(&lock_id, now)).await?
+    {
+        Updated::Applied(_) => return Ok(Begin::Proceed(Lock { key: record, lock_id })),
+        Updated::Refused(Some(existing)) => existing,
+        // It expired between the condition and the answer: the client's retry will claim it.
+        Updated::Refused(None) => return Err(ApiError::IdempotencyInProgress),
+    };
+    // Our own claim: the update applied, its answer was lost, and the adapter's retry of the
+    // same update ran into it. The lock id is ours alone, so the key is ours to run.
+    if text(&existing, "lock_id") == Some(lock_id.as_str()) && text(&existing, "state") == Some("pending") {
+        return Ok(Begin::Proceed(Lock { key: record, lock_id }));
+    }
     if text(&existing, "fingerprint") != Some(fingerprint) {
         return Err(ApiError::IdempotencyKeyReused);
     }
@@ -192,7 +216,8 @@ impl Lock {
                 condition: mine,
             }
         } else {
-            WriteOp::Delete { key: self.key, condition: mine }
+            // Released, not deleted: the claim's condition then refuses a late copy of it.
+            WriteOp::Update { key: self.key, updates: vec![Update::set("state", s("released"))], condition: mine }
         };
         if let Err(err) = store.transact(vec![op]).await {
             tracing::warn!(error = %err, "could not finish idempotency record");
@@ -334,5 +359,77 @@ mod tests {
         assert!(key_from_headers(&headers).is_err());
         headers.insert(HEADER, HeaderValue::from_str(&"k".repeat(256)).unwrap_or(HeaderValue::from_static("x")));
         assert!(key_from_headers(&headers).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_late_copy_of_a_released_claim_does_not_take_the_key_back() {
+        let (store, clock) = setup();
+        let Ok(Begin::Proceed(lock)) = begin(&store, &clock, &scope(Some("c1")), &key("k"), "fp").await else {
+            panic!("first use proceeds");
+        };
+        let (record, lock_id) = (lock.key.clone(), lock.lock_id.clone());
+        lock.finish(&store, &clock, &answer(503, "{}")).await;
+        // The claim's first attempt, timed out and retried, reaches the table only now.
+        let now = clock.epoch_secs();
+        let late = store.update_returning(&record, claim("fp", &lock_id, now), free(&lock_id, now)).await;
+        assert!(matches!(late, Ok(Updated::Refused(Some(_)))), "the late copy is refused: {late:?}");
+        let retry = begin(&store, &clock, &scope(Some("c1")), &key("k"), "fp").await;
+        assert!(matches!(retry, Ok(Begin::Proceed(_))), "the client's retry runs: {retry:?}");
+    }
+
+    /// A table that loses the answer of every conditional update, so the adapter sends the
+    /// same update again and answers the second outcome: what a dropped answer looks like.
+    struct AnswersLost(MemoryStore);
+
+    impl Store for AnswersLost {
+        async fn get(&self, key: &Key) -> Result<Option<Item>, omnicanal_store::StoreError> {
+            self.0.get(key).await
+        }
+        async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, omnicanal_store::StoreError> {
+            self.0.batch_get(keys).await
+        }
+        async fn query(
+            &self,
+            query: &omnicanal_store::Query,
+        ) -> Result<omnicanal_store::Page, omnicanal_store::StoreError> {
+            self.0.query(query).await
+        }
+        async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), omnicanal_store::StoreError> {
+            self.0.transact(ops).await
+        }
+        async fn update_returning(
+            &self,
+            key: &Key,
+            updates: Vec<Update>,
+            condition: Condition,
+        ) -> Result<Updated, omnicanal_store::StoreError> {
+            let _lost = self.0.update_returning(key, updates.clone(), condition.clone()).await?;
+            self.0.update_returning(key, updates, condition).await
+        }
+        async fn replace(&self, item: Item) -> Result<Option<Item>, omnicanal_store::StoreError> {
+            self.0.replace(item).await
+        }
+        async fn pause(&self, duration: std::time::Duration) {
+            self.0.pause(duration).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_claim_whose_answer_was_lost_is_still_ours() {
+        let (store, clock) = setup();
+        let store = AnswersLost(store);
+        let Ok(Begin::Proceed(lock)) = begin(&store, &clock, &scope(Some("c1")), &key("k"), "fp").await else {
+            panic!("the retried claim ran into our own lock: it is ours, not a request in progress");
+        };
+        lock.finish(&store, &clock, &answer(201, "{}")).await;
+        let Ok(Begin::Replay(again)) = begin(&store, &clock, &scope(Some("c1")), &key("k"), "fp").await else {
+            panic!("a repeat replays");
+        };
+        assert_eq!(again.status(), 201);
+        let running = begin(&store, &clock, &scope(Some("c2")), &key("k"), "fp").await;
+        let Ok(Begin::Proceed(other)) = running else { panic!("another caller's key is its own") };
+        let theirs = begin(&store.0, &clock, &scope(Some("c2")), &key("k"), "fp").await;
+        assert!(matches!(theirs, Err(ApiError::IdempotencyInProgress)), "another claim is still in progress");
+        drop(other);
     }
 }

@@ -70,6 +70,10 @@ pub fn problem_response(err: &ApiError, request_id: &str) -> http::Response<Byte
         ApiError::Unavailable { retry_after_secs } | ApiError::TooManyRequests { retry_after_secs } => {
             headers.insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
+        // The first request with the key is still running: try again in a moment.
+        ApiError::IdempotencyInProgress => {
+            headers.insert(RETRY_AFTER, HeaderValue::from(1_u32));
+        }
         _ => {}
     }
     response
@@ -135,5 +139,8 @@ mod tests {
         assert_eq!(problem_response(&err, "r").headers()[ALLOW], "GET, PUT");
         let err = ApiError::Unavailable { retry_after_secs: 3 };
         assert_eq!(problem_response(&err, "r").headers()[RETRY_AFTER], "3");
+        let running = problem_response(&ApiError::IdempotencyInProgress, "r");
+        assert_eq!(running.status().as_u16(), 409);
+        assert_eq!(running.headers()[RETRY_AFTER], "1");
     }
 }
