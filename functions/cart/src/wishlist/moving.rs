@@ -24,7 +24,8 @@ struct MoveBody {
 }
 
 /// Moves the item. Cost: 1 batch read (list, cart pointer), 1 read of the cart it names, 1
-/// transaction; a lost race repeats them. `404` when the item is not on the list.
+/// transaction; a lost race repeats them. Already moved (off the list, on the active cart):
+/// the cart, unwritten. `404` when the item is neither on the list nor on the cart.
 pub(crate) async fn move_to_cart<S: Store>(call: &Call<'_, S>) -> Result<http::Response<Bytes>, ApiError> {
     let customer = call.require(&[Role::Customer])?.sub.clone();
     let sku = path_sku(call)?;
@@ -54,7 +55,7 @@ pub(crate) async fn move_to_cart<S: Store>(call: &Call<'_, S>) -> Result<http::R
             read.insert(cart_key(id), item);
         }
         let (ops, cart) = plan.decide(&read, named.as_deref())?;
-        Ok::<_, ApiError>(Step::Write { ops, then: cart })
+        Ok::<_, ApiError>(if ops.is_empty() { Step::Done(cart) } else { Step::Write { ops, then: cart } })
     })
     .await?;
     respond(StatusCode::OK, &cart, None)

@@ -113,7 +113,12 @@ fn a_move_without_a_cart_creates_it_and_its_pointer_with_the_tombstone() {
     assert_eq!(ops.len(), 3, "cart, pointer, list: one transaction");
     let read = after(&read, &ops);
     assert!(!from_item(read.get(&wishlist_key("alice")).cloned().expect("list")).expect("list").holds("SHOE"));
-    assert_eq!(plan.decide(&read, None).err(), Some(WishlistError::NotSaved("SHOE".into())), "moved once");
+    let named = plan.cart_named(&read).expect("a pointer");
+    assert_eq!(named.as_deref(), Some(cart.cart_id.as_str()));
+    let (again, same) = plan.decide(&read, named.as_deref()).expect("already moved: answered");
+    assert!(again.is_empty(), "moved once: a repeat writes nothing");
+    assert_eq!(same.lines["SHOE"].qty, 2);
+    assert_eq!(plan.decide(&read, None).err(), Some(WishlistError::NotSaved("SHOE".into())), "on no cart: not saved");
 }
 
 #[test]

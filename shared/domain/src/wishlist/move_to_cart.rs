@@ -1,7 +1,8 @@
 //! Moving a saved item onto the customer's active cart: the cart's line and the list's
 //! tombstone in one transaction, so the item is never in neither place nor (once the
 //! transaction applies) in both. With no active cart, the cart is created and the customer's
-//! pointer set to it in the same transaction.
+//! pointer set to it in the same transaction. A move whose end already holds (the item off
+//! the list, on the active cart) answers that cart and writes nothing.
 
 use omnicanal_store::{Key, WriteOp};
 
@@ -45,18 +46,23 @@ impl MoveToCart {
     }
 
     /// The transaction, and the cart as it will stand: `read` holds the first reads and the
-    /// cart they named (absent when it was not read or is gone).
+    /// cart they named (absent when it was not read or is gone). No writes: already moved.
     pub fn decide(&self, read: &Reads, named: Option<&str>) -> Result<(Vec<WriteOp>, Cart), WishlistError> {
         let list = read.get(&wishlist_key(&self.customer_id)).cloned().map(from_item).transpose()?;
-        let Some(current) = list.filter(|l| l.holds(&self.sku)) else {
-            return Err(WishlistError::NotSaved(self.sku.clone()));
-        };
         let stored = match named {
             Some(id) => read.get(&cart_key(id)).cloned().map(cart_from_item).transpose()?,
             None => None,
         };
         let active =
             stored.filter(|c| c.status == Status::Active && c.customer_id.as_deref() == Some(&self.customer_id));
+        let Some(current) = list.filter(|l| l.holds(&self.sku)) else {
+            // Already moved: off the list and on the active cart. A move retried after its
+            // answer was lost (or tapped twice) finds its own end and answers it, unwritten.
+            return match active.filter(|cart| cart.lines.get(&self.sku).is_some_and(|l| !l.is_tombstone())) {
+                Some(cart) => Ok((Vec::new(), cart)),
+                None => Err(WishlistError::NotSaved(self.sku.clone())),
+            };
+        };
         let (mut cart, read_version) = match active {
             Some(cart) => {
                 let version = cart.version;
