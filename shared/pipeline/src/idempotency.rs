@@ -168,12 +168,24 @@ pub async fn begin<S: Store>(
     let now = clock.epoch_secs();
     let record = record_key(scope, key);
     let lock_id = omnicanal_platform::random::token().map_err(|e| ApiError::internal_because("no random source", e))?;
-    let existing = match store.update_returning(&record, claim(fingerprint, &lock_id, now), free(&lock_id, now)).await?
-    {
-        Updated::Applied(_) => return Ok(Begin::Proceed(Lock { key: record, lock_id })),
-        Updated::Refused(Some(existing)) => existing,
+    let claimed = store.update_returning(&record, claim(fingerprint, &lock_id, now), free(&lock_id, now)).await;
+    let existing = match claimed {
+        Ok(Updated::Applied(_)) => return Ok(Begin::Proceed(Lock { key: record, lock_id })),
+        Ok(Updated::Refused(Some(existing))) => existing,
         // It expired between the condition and the answer: the client's retry will claim it.
-        Updated::Refused(None) => return Err(ApiError::IdempotencyInProgress),
+        Ok(Updated::Refused(None)) => return Err(ApiError::IdempotencyInProgress),
+        Err(err) => {
+            // The claim's outcome is unknown: it may have applied, and nobody would run it.
+            // Release it if so, or the client's retry hears "in progress" until it lapses;
+            // a refusal (it never applied) is the expected answer here.
+            let release = Lock { key: record, lock_id }.released();
+            if let Err(again) = store.transact(vec![release]).await
+                && !matches!(again, omnicanal_store::StoreError::ConditionFailed { .. })
+            {
+                tracing::warn!(error = %again, "could not release an idempotency claim of unknown outcome");
+            }
+            return Err(err.into());
+        }
     };
     // Our own claim: the update applied, its answer was lost, and the adapter's retry of the
     // same update ran into it. The lock id is ours alone, so the key is ours to run.
@@ -216,11 +228,22 @@ impl Lock {
                 condition: mine,
             }
         } else {
-            // Released, not deleted: the claim's condition then refuses a late copy of it.
-            WriteOp::Update { key: self.key, updates: vec![Update::set("state", s("released"))], condition: mine }
+            self.released()
         };
         if let Err(err) = store.transact(vec![op]).await {
             tracing::warn!(error = %err, "could not finish idempotency record");
+        }
+    }
+}
+
+impl Lock {
+    /// The release of the key, if this lock still holds it. Released, not deleted: the
+    /// claim's condition then refuses a late copy of this claim.
+    fn released(self) -> WriteOp {
+        WriteOp::Update {
+            key: self.key,
+            updates: vec![Update::set("state", s("released"))],
+            condition: Some(Condition::eq("lock_id", s(self.lock_id))),
         }
     }
 }
@@ -377,9 +400,20 @@ mod tests {
         assert!(matches!(retry, Ok(Begin::Proceed(_))), "the client's retry runs: {retry:?}");
     }
 
-    /// A table that loses the answer of every conditional update, so the adapter sends the
-    /// same update again and answers the second outcome: what a dropped answer looks like.
-    struct AnswersLost(MemoryStore);
+    #[tokio::test]
+    async fn a_claim_of_unknown_outcome_is_released() {
+        let (store, clock) = setup();
+        let failing = AnswersLost(store, true);
+        let failed = begin(&failing, &clock, &scope(Some("c1")), &key("k"), "fp").await;
+        assert!(matches!(failed, Err(ApiError::Unavailable { .. })), "the failure is answered: {failed:?}");
+        let retry = begin(&failing.0, &clock, &scope(Some("c1")), &key("k"), "fp").await;
+        assert!(matches!(retry, Ok(Begin::Proceed(_))), "the retry is not told it is in progress: {retry:?}");
+    }
+
+    /// A table that loses the answer of every conditional update: the adapter then sends the
+    /// same update again and answers the second outcome (`false`), or its retries run out
+    /// and it fails (`true`).
+    struct AnswersLost(MemoryStore, bool);
 
     impl Store for AnswersLost {
         async fn get(&self, key: &Key) -> Result<Option<Item>, omnicanal_store::StoreError> {
@@ -404,6 +438,9 @@ mod tests {
             condition: Condition,
         ) -> Result<Updated, omnicanal_store::StoreError> {
             let _lost = self.0.update_returning(key, updates.clone(), condition.clone()).await?;
+            if self.1 {
+                return Err(omnicanal_store::StoreError::unavailable("no answer"));
+            }
             self.0.update_returning(key, updates, condition).await
         }
         async fn replace(&self, item: Item) -> Result<Option<Item>, omnicanal_store::StoreError> {
@@ -417,7 +454,7 @@ mod tests {
     #[tokio::test]
     async fn a_claim_whose_answer_was_lost_is_still_ours() {
         let (store, clock) = setup();
-        let store = AnswersLost(store);
+        let store = AnswersLost(store, false);
         let Ok(Begin::Proceed(lock)) = begin(&store, &clock, &scope(Some("c1")), &key("k"), "fp").await else {
             panic!("the retried claim ran into our own lock: it is ours, not a request in progress");
         };
