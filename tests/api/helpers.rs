@@ -107,6 +107,15 @@ impl TestServer {
         Self::start_in(scratch_dir(), &[])
     }
 
+    /// Starts a server on its own table on the test script's DynamoDB-compatible server,
+    /// whatever `OMNICANAL_TEST_STORE` says (the chaos suite puts its proxy in between through
+    /// `extra_env`).
+    pub(crate) fn start_on_dynamodb(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
+        let mut env = vec![("OMNICANAL_STORE", "dynamodb")];
+        env.extend_from_slice(extra_env);
+        if target() == Target::Local { Self::start_local(data_dir, &env, true) } else { Self::start_in(data_dir, &env) }
+    }
+
     /// Starts a server on `data_dir` with extra environment variables.
     pub(crate) fn start_in(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
         match target() {
@@ -114,14 +123,20 @@ impl TestServer {
             Target::Worker => return Self::start_worker(data_dir, extra_env),
             Target::Local => {}
         }
-        let store = std::env::var("OMNICANAL_TEST_STORE").unwrap_or_else(|_| "embedded".to_owned());
+        let on_dynamodb = std::env::var("OMNICANAL_TEST_STORE").is_ok_and(|s| s == "dynamodb");
+        Self::start_local(data_dir, extra_env, on_dynamodb)
+    }
+
+    /// `omnicanal serve` on `data_dir`, on the embedded store or its own DynamoDB table.
+    fn start_local(data_dir: PathBuf, extra_env: &[(&str, &str)], on_dynamodb: bool) -> Self {
+        let store = if on_dynamodb { "dynamodb" } else { "embedded" };
         let mut command = Command::new(env!("CARGO_BIN_EXE_omnicanal"));
         command
             .arg("serve")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("OMNICANAL_ADDR", "127.0.0.1:0")
-            .env("OMNICANAL_STORE", &store)
+            .env("OMNICANAL_STORE", store)
             .env("OMNICANAL_DATA_DIR", &data_dir)
             .env("OMNICANAL_JWT_SECRET", SECRET)
             .env("OMNICANAL_JWT_ISSUER", ISSUER)
@@ -130,7 +145,7 @@ impl TestServer {
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        if store == "dynamodb" {
+        if on_dynamodb {
             for (name, value) in dynamodb_env(&data_dir) {
                 command.env(name, value);
             }

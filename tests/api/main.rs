@@ -10,6 +10,7 @@ mod lambda_host;
 mod auth;
 mod cart;
 mod cart_lines;
+mod chaos;
 mod errors;
 mod forged_ids;
 mod health;
