@@ -57,17 +57,8 @@ pub fn choose_location(
     offer: &BTreeMap<String, BTreeMap<String, i64>>,
     wanted: &BTreeMap<String, i64>,
 ) -> Option<String> {
-    offer
-        .iter()
-        .filter(|(_, have)| wanted.iter().all(|(sku, qty)| have.get(sku).copied().unwrap_or(0) >= *qty))
-        .map(|(id, have)| (wanted.keys().map(|sku| have.get(sku).copied().unwrap_or(0)).sum::<i64>(), id))
-        // Candidates come in id order; a later one replaces the best only with strictly more
-        // units, so among equals the smallest id stays.
-        .fold(None, |best: Option<(i64, &String)>, (total, id)| match best {
-            Some((best_total, _)) if best_total >= total => best,
-            _ => Some((total, id)),
-        })
-        .map(|(_, id)| id.clone())
+    let serving = offer.iter().filter(|(_, have)| wanted.iter().all(|(sku, qty)| units(have, sku) >= *qty));
+    highest(serving.map(|(id, have)| (wanted.keys().map(|sku| units(have, sku)).sum(), id)))
 }
 
 /// The candidate that could serve the most of the wanted units (each line counted up to its
@@ -77,14 +68,20 @@ pub fn closest_location(
     offer: &BTreeMap<String, BTreeMap<String, i64>>,
     wanted: &BTreeMap<String, i64>,
 ) -> Option<String> {
-    offer
-        .iter()
-        .map(|(id, have)| {
-            (wanted.iter().map(|(sku, qty)| have.get(sku).copied().unwrap_or(0).min(*qty)).sum::<i64>(), id)
-        })
-        .fold(None, |best: Option<(i64, &String)>, (served, id)| match best {
-            Some((most, _)) if most >= served => best,
-            _ => Some((served, id)),
+    highest(offer.iter().map(|(id, have)| (wanted.iter().map(|(sku, qty)| units(have, sku).min(*qty)).sum(), id)))
+}
+
+fn units(have: &BTreeMap<String, i64>, sku: &str) -> i64 {
+    have.get(sku).copied().unwrap_or(0)
+}
+
+/// The id with the highest score. Candidates come in id order and a later one replaces the
+/// best only with a strictly higher score, so among equals the smallest id stays.
+fn highest<'a>(scored: impl Iterator<Item = (i64, &'a String)>) -> Option<String> {
+    scored
+        .fold(None, |best: Option<(i64, &String)>, (score, id)| match best {
+            Some((top, _)) if top >= score => best,
+            _ => Some((score, id)),
         })
         .map(|(_, id)| id.clone())
 }
