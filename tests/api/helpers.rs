@@ -264,6 +264,10 @@ fn dynamodb_env(data_dir: &std::path::Path) -> Vec<(&'static str, String)> {
         ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        // moto runs one request at a time, and the suite sends many at once on a 2-core CI
+        // machine: an attempt can wait seconds in its queue. Timeouts are the chaos suite's
+        // subject (it sets the production value back), not this suite's.
+        (omnicanal_dynamodb::sdk::ATTEMPT_TIMEOUT_VAR, "30000".to_owned()),
     ];
     let status = Command::new(env!("CARGO_BIN_EXE_omnicanal"))
         .args(["table", "create"])

@@ -44,7 +44,20 @@ fn sdk_values(placeholders: &Placeholders) -> Option<SdkItem> {
 /// idempotency token: its outcome is unknown). The SDK sets none by default, so an answer
 /// that never came would hold a request until the host's own timeout. DynamoDB answers in
 /// milliseconds; two seconds leaves room for a large transaction and a slow network.
+/// `OMNICANAL_DYNAMODB_ATTEMPT_TIMEOUT_MS` sets another (the test suites give a loaded,
+/// one-threaded test server more; the chaos suite keeps this one).
 pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// The variable that overrides [`ATTEMPT_TIMEOUT`], in milliseconds.
+pub const ATTEMPT_TIMEOUT_VAR: &str = "OMNICANAL_DYNAMODB_ATTEMPT_TIMEOUT_MS";
+
+/// [`ATTEMPT_TIMEOUT`], or what [`ATTEMPT_TIMEOUT_VAR`] says when it is a positive number.
+fn attempt_timeout() -> std::time::Duration {
+    std::env::var(ATTEMPT_TIMEOUT_VAR)
+        .ok()
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map_or(ATTEMPT_TIMEOUT, std::time::Duration::from_millis)
+}
 /// How long connecting may take.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -63,7 +76,7 @@ impl SdkStore {
     pub async fn connect(table: &str, endpoint: Option<&str>, clock: SharedClock) -> Self {
         let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let timeouts = TimeoutConfig::builder()
-            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .operation_attempt_timeout(attempt_timeout())
             .connect_timeout(CONNECT_TIMEOUT)
             .build();
         let mut config = aws_sdk_dynamodb::config::Builder::from(&shared)

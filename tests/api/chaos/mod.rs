@@ -34,7 +34,11 @@ async fn chaos(rate: f64) {
     let slow = omnicanal_dynamodb::sdk::ATTEMPT_TIMEOUT + Duration::from_millis(500);
     let proxy = proxy::FaultProxy::start(&endpoint, seed, slow).await;
     let data_dir = scratch_dir();
-    let server = TestServer::start_on_dynamodb(data_dir, &[("OMNICANAL_DYNAMODB_ENDPOINT", &proxy.url)]);
+    // The production attempt timeout, which the slow answers outlast.
+    let timeout = omnicanal_dynamodb::sdk::ATTEMPT_TIMEOUT.as_millis().to_string();
+    let env =
+        [("OMNICANAL_DYNAMODB_ENDPOINT", proxy.url.as_str()), (omnicanal_dynamodb::sdk::ATTEMPT_TIMEOUT_VAR, &timeout)];
+    let server = TestServer::start_on_dynamodb(data_dir, &env);
     let shop = workload::Shop::new(&server);
     shop.open().await;
     proxy.set_rate(rate);
