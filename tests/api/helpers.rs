@@ -111,9 +111,12 @@ impl TestServer {
     /// whatever `OMNICANAL_TEST_STORE` says (the chaos suite puts its proxy in between through
     /// `extra_env`).
     pub(crate) fn start_on_dynamodb(data_dir: PathBuf, extra_env: &[(&str, &str)]) -> Self {
-        let mut env = vec![("OMNICANAL_STORE", "dynamodb")];
-        env.extend_from_slice(extra_env);
-        if target() == Target::Local { Self::start_local(data_dir, &env, true) } else { Self::start_in(data_dir, &env) }
+        // The Lambda and Worker hosts are always on DynamoDB; only the local server chooses.
+        if target() == Target::Local {
+            Self::start_local(data_dir, extra_env, true)
+        } else {
+            Self::start_in(data_dir, extra_env)
+        }
     }
 
     /// Starts a server on `data_dir` with extra environment variables.
@@ -253,13 +256,18 @@ impl Drop for TestServer {
 /// With `OMNICANAL_TEST_STORE=dynamodb`: the environment that points a server at its own
 /// table on the test script's DynamoDB-compatible server, creating the table first (one
 /// table per data dir, so a restarted server finds its data and tests never share items).
+/// The table of the server on `data_dir`: one per test server.
+pub(crate) fn table_name(data_dir: &std::path::Path) -> String {
+    let dir_name = data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    format!("api-{dir_name}")
+}
+
 fn dynamodb_env(data_dir: &std::path::Path) -> Vec<(&'static str, String)> {
     let endpoint = std::env::var("OMNICANAL_TEST_DYNAMODB_ENDPOINT")
         .expect("OMNICANAL_TEST_STORE=dynamodb needs OMNICANAL_TEST_DYNAMODB_ENDPOINT");
-    let dir_name = data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let env = vec![
         ("OMNICANAL_DYNAMODB_ENDPOINT", endpoint),
-        ("OMNICANAL_TABLE", format!("api-{dir_name}")),
+        ("OMNICANAL_TABLE", table_name(data_dir)),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),

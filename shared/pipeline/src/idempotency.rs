@@ -208,7 +208,6 @@ impl Lock {
     pub async fn finish<S: Store>(self, store: &S, clock: &dyn Clock, response: &http::Response<Bytes>) {
         let status = response.status().as_u16();
         let worth_repeating = status < 400 || status == 409 || status == 412;
-        let mine = Some(Condition::eq("lock_id", s(self.lock_id.clone())));
         let op = if worth_repeating && response.body().len() <= MAX_STORED_BODY {
             let mut headers = std::collections::HashMap::new();
             for name in KEPT_HEADERS {
@@ -216,6 +215,7 @@ impl Lock {
                     headers.insert(name.as_str().to_owned(), s(value));
                 }
             }
+            let condition = Some(self.held());
             WriteOp::Update {
                 key: self.key,
                 updates: vec![
@@ -225,7 +225,7 @@ impl Lock {
                     Update::set("body", AttributeValue::B(response.body().to_vec())),
                     Update::set(omnicanal_store::EXPIRES_AT, num(clock.epoch_secs() + KEY_TTL_SECS)),
                 ],
-                condition: mine,
+                condition,
             }
         } else {
             self.released()
@@ -234,17 +234,17 @@ impl Lock {
             tracing::warn!(error = %err, "could not finish idempotency record");
         }
     }
-}
 
-impl Lock {
+    /// The condition of every write of a finishing request: this lock still holds the key.
+    fn held(&self) -> Condition {
+        Condition::eq("lock_id", s(self.lock_id.clone()))
+    }
+
     /// The release of the key, if this lock still holds it. Released, not deleted: the
     /// claim's condition then refuses a late copy of this claim.
     fn released(self) -> WriteOp {
-        WriteOp::Update {
-            key: self.key,
-            updates: vec![Update::set("state", s("released"))],
-            condition: Some(Condition::eq("lock_id", s(self.lock_id))),
-        }
+        let condition = Some(self.held());
+        WriteOp::Update { key: self.key, updates: vec![Update::set("state", s("released"))], condition }
     }
 }
 

@@ -16,18 +16,17 @@ use omnicanal_dynamodb::native_transport::ReqwestTransport;
 use omnicanal_store::{AttributeValue, Item, Key, Query, Store};
 
 use super::workload::{OFFER, OFFER_LIMIT, PRODUCTS, SHOPPERS, Shop, customer};
-use crate::helpers::TestServer;
+use crate::helpers::{TestServer, table_name};
 
 const LOCATIONS: [&str; 2] = ["central", "lyon"];
 
 /// The server's table, read directly.
 fn table(server: &TestServer) -> HttpStore<ReqwestTransport> {
     let endpoint = std::env::var("OMNICANAL_TEST_DYNAMODB_ENDPOINT").expect("the server's endpoint");
-    let dir_name = server.data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let config = HttpConfig {
         endpoint,
         region: "us-east-1".into(),
-        table: format!("api-{dir_name}"),
+        table: table_name(&server.data_dir),
         access_key_id: "test".into(),
         secret_access_key: "test".into(),
         session_token: None,

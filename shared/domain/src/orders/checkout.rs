@@ -291,7 +291,7 @@ impl Checkout<'_> {
             Ok(step) => {
                 let location = match &step {
                     Step::Write { then, .. } | Step::Done(then) => Some(then.reservation.location_id.clone()),
-                    Step::Clear(_) => best_location(&reserve, &view),
+                    Step::Clear(_) => reserve.closest_location(&view),
                 };
                 (Some(step), location)
             }
@@ -306,7 +306,7 @@ impl Checkout<'_> {
             Err(StockError::UnknownProducts(_)) => (None, None),
             Err(other) => return Err(other.into()),
         };
-        let shown_at = location_id.clone().or_else(|| best_location(&reserve, &view));
+        let shown_at = location_id.clone().or_else(|| reserve.closest_location(&view));
         let quote_lines: Vec<QuoteLine> = lines
             .iter()
             .map(|(sku, qty)| {
@@ -525,12 +525,6 @@ impl Checkout<'_> {
         ordered.updated_at = rfc3339(self.now);
         put_if_version(&ordered, Some(self.cart.version))
     }
-}
-
-/// Where a quote shows availability when no location can serve every line: the stock
-/// domain's closest candidate.
-fn best_location(reserve: &Reserve, view: &crate::stock::view::StockView) -> Option<String> {
-    crate::stock::rules::closest_location(&reserve.offer(view), &reserve.wanted_by_sku())
 }
 
 /// What a checkout answers: the order, and whether this call placed it.

@@ -12,7 +12,7 @@ use crate::plan::{Plan, Reads, Step};
 use crate::stock::movement::{Fold, Movement};
 use crate::stock::records::{Reservation, ReservationStatus, ReservedLine, cart_hold_key, reservation_key};
 use crate::stock::refusal::StockError;
-use crate::stock::rules::{choose_location, hold_until, short_lines};
+use crate::stock::rules::{choose_location, closest_location, hold_until, short_lines};
 use crate::stock::view::StockView;
 use crate::values::Sku;
 
@@ -81,8 +81,14 @@ impl Reserve {
         summed
     }
 
+    /// The candidate that could serve the most of the request ([`closest_location`]): where
+    /// availability is shown when no candidate can serve every line.
+    pub fn closest_location(&self, view: &StockView) -> Option<String> {
+        closest_location(&self.offer(view), &self.wanted_by_sku())
+    }
+
     /// What each candidate has available now of each wanted SKU: `offer[location][sku]`.
-    pub fn offer(&self, view: &StockView) -> BTreeMap<String, BTreeMap<String, i64>> {
+    fn offer(&self, view: &StockView) -> BTreeMap<String, BTreeMap<String, i64>> {
         let wanted = self.wanted();
         self.candidates
             .iter()
@@ -95,7 +101,7 @@ impl Reserve {
     }
 
     /// The wanted units by SKU, keyed as [`Reserve::offer`] is.
-    pub fn wanted_by_sku(&self) -> BTreeMap<String, i64> {
+    fn wanted_by_sku(&self) -> BTreeMap<String, i64> {
         self.wanted().into_iter().map(|(sku, qty)| (sku.as_str().to_owned(), qty)).collect()
     }
 
